@@ -1,0 +1,11 @@
+// Every subcommand, one file each: declare options, call one library function.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace finch::cli {
+
+void add_env_command(CLI::App& app);
+void add_forward_command(CLI::App& app);
+
+}  // namespace finch::cli

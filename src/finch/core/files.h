@@ -1,0 +1,56 @@
+// Files: atomic writes (temp name, flush, fsync, rename) and private mappings.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace finch {
+
+// Writes a file under a temporary name beside `path`; commit() makes it
+// visible under `path` only once every byte is on disk. Destroyed without
+// commit(), it removes the temporary file and `path` is untouched.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, std::size_t size);
+  void write(std::string_view text) { write(text.data(), text.size()); }
+  void commit();
+
+ private:
+  std::filesystem::path path_;
+  std::filesystem::path temp_;
+  int fd_ = -1;
+};
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view contents);
+std::string read_text_file(const std::filesystem::path& path);
+
+// A whole file mapped copy-on-write: pages are shared with the page cache
+// until written, so tensors viewing it can be modified without touching the file.
+class MappedFile {
+ public:
+  static std::shared_ptr<MappedFile> open(const std::filesystem::path& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  uint8_t* data() const { return data_; }
+  uint64_t size() const { return size_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  MappedFile() = default;
+  std::filesystem::path path_;
+  uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+}  // namespace finch

@@ -1,0 +1,17 @@
+// dtype and device names as users write them on the command line.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <string>
+#include <string_view>
+
+namespace finch {
+
+// "fp32" | "bf16" | "fp16" (also "float32", "bfloat16", "float16").
+at::ScalarType parse_float_dtype(std::string_view name);
+std::string float_dtype_name(at::ScalarType dtype);
+// "cpu" | "cuda" | "cuda:N"; cuda is an error when no CUDA device is usable.
+at::Device parse_device(std::string_view name);
+
+}  // namespace finch

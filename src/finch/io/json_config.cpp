@@ -1,0 +1,98 @@
+#include "finch/io/json_config.h"
+
+#include "finch/core/error.h"
+#include "finch/core/files.h"
+
+namespace finch {
+
+JsonConfig JsonConfig::load(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) fail("{}: file not found", path.string());
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not valid JSON ({})", path.string(), e.what());
+  }
+  if (!json.is_object()) fail("{}: expected a JSON object at the top level", path.string());
+  return JsonConfig(path.string(), std::move(json));
+}
+
+JsonConfig::JsonConfig(std::string source, nlohmann::json json, std::string prefix)
+    : source_(std::move(source)), json_(std::move(json)), prefix_(std::move(prefix)) {}
+
+std::string JsonConfig::where(const std::string& key) const {
+  return fmt::format("{}: key '{}{}'", source_, prefix_, key);
+}
+
+const nlohmann::json* JsonConfig::find(const std::string& key) const {
+  auto it = json_.find(key);
+  if (it == json_.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+bool JsonConfig::has(const std::string& key) const { return find(key) != nullptr; }
+
+void JsonConfig::wrong_type(const std::string& key, const char* expected) const {
+  fail("{}: expected {}, got {}", where(key), expected, find(key)->dump());
+}
+
+int64_t JsonConfig::get_int(const std::string& key, std::optional<int64_t> fallback) const {
+  const auto* v = find(key);
+  if (v == nullptr) {
+    if (!fallback) fail("{}: required, expected an integer", where(key));
+    return *fallback;
+  }
+  if (!v->is_number_integer()) wrong_type(key, "an integer");
+  return v->get<int64_t>();
+}
+
+double JsonConfig::get_float(const std::string& key, std::optional<double> fallback) const {
+  const auto* v = find(key);
+  if (v == nullptr) {
+    if (!fallback) fail("{}: required, expected a number", where(key));
+    return *fallback;
+  }
+  if (!v->is_number()) wrong_type(key, "a number");
+  return v->get<double>();
+}
+
+bool JsonConfig::get_bool(const std::string& key, std::optional<bool> fallback) const {
+  const auto* v = find(key);
+  if (v == nullptr) {
+    if (!fallback) fail("{}: required, expected true or false", where(key));
+    return *fallback;
+  }
+  if (!v->is_boolean()) wrong_type(key, "true or false");
+  return v->get<bool>();
+}
+
+std::string JsonConfig::get_string(const std::string& key, std::optional<std::string> fallback) const {
+  const auto* v = find(key);
+  if (v == nullptr) {
+    if (!fallback) fail("{}: required, expected a string", where(key));
+    return *fallback;
+  }
+  if (!v->is_string()) wrong_type(key, "a string");
+  return v->get<std::string>();
+}
+
+std::vector<std::string> JsonConfig::get_strings(const std::string& key) const {
+  const auto* v = find(key);
+  if (v == nullptr) return {};
+  if (!v->is_array()) wrong_type(key, "a list of strings");
+  std::vector<std::string> out;
+  for (const auto& item : *v) {
+    if (!item.is_string()) wrong_type(key, "a list of strings");
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::optional<JsonConfig> JsonConfig::get_object(const std::string& key) const {
+  const auto* v = find(key);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object()) wrong_type(key, "an object");
+  return JsonConfig(source_, *v, prefix_ + key + ".");
+}
+
+}  // namespace finch

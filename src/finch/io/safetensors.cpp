@@ -1,0 +1,188 @@
+#include "finch/io/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "finch/core/error.h"
+
+namespace finch::safetensors {
+namespace fs = std::filesystem;
+
+at::ScalarType to_torch(DType dtype) {
+  switch (dtype) {
+    case DType::F64: return at::kDouble;
+    case DType::F32: return at::kFloat;
+    case DType::F16: return at::kHalf;
+    case DType::BF16: return at::kBFloat16;
+    case DType::I64: return at::kLong;
+    case DType::I32: return at::kInt;
+    case DType::I16: return at::kShort;
+    case DType::I8: return at::kChar;
+    case DType::U8: return at::kByte;
+    case DType::BOOL: return at::kBool;
+    case DType::F8_E4M3: return at::kFloat8_e4m3fn;
+    case DType::F8_E5M2: return at::kFloat8_e5m2;
+  }
+  FINCH_CHECK(false, "unhandled dtype");
+}
+
+DType from_torch(at::ScalarType dtype) {
+  for (DType d : {DType::F64, DType::F32, DType::F16, DType::BF16, DType::I64, DType::I32, DType::I16,
+                  DType::I8, DType::U8, DType::BOOL, DType::F8_E4M3, DType::F8_E5M2})
+    if (to_torch(d) == dtype) return d;
+  fail("dtype {} cannot be stored in safetensors", c10::toString(dtype));
+}
+
+File::File(const fs::path& path) : mapping_(MappedFile::open(path)) {
+  header_ = parse_header(path.string(), mapping_->data(), mapping_->size());
+  for (size_t i = 0; i < header_.tensors.size(); ++i) index_[header_.tensors[i].name] = i;
+}
+
+std::vector<std::string> File::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : index_) out.push_back(name);
+  return out;
+}
+
+const TensorInfo& File::info(const std::string& name) const {
+  auto it = index_.find(name);
+  if (it == index_.end()) fail("{}: no tensor named '{}'", path().string(), name);
+  return header_.tensors[it->second];
+}
+
+at::Tensor File::get(const std::string& name) const {
+  const TensorInfo& t = info(name);
+  uint8_t* ptr = mapping_->data() + header_.data_start + t.begin;
+  const auto options = at::TensorOptions().dtype(to_torch(t.dtype));
+  if (t.begin == t.end) return at::empty(t.shape, options);
+  auto keep_alive = mapping_;
+  at::Tensor view = at::from_blob(ptr, t.shape, [keep_alive](void*) {}, options);
+  if (reinterpret_cast<uintptr_t>(ptr) % dtype_size(t.dtype) != 0) return view.clone();
+  return view;
+}
+
+TensorStore TensorStore::open_file(const fs::path& path) {
+  TensorStore store;
+  store.files_.push_back(std::make_unique<File>(path));
+  for (const auto& name : store.files_.back()->names()) store.where_[name] = store.files_.back().get();
+  return store;
+}
+
+TensorStore TensorStore::open_model_dir(const fs::path& dir) {
+  const fs::path single = dir / "model.safetensors";
+  const fs::path index = dir / "model.safetensors.index.json";
+  if (fs::exists(single)) return open_file(single);
+  if (!fs::exists(index))
+    fail("{}: no model.safetensors or model.safetensors.index.json (finch reads safetensors weights only)",
+         dir.string());
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(read_text_file(index));
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not valid JSON ({})", index.string(), e.what());
+  }
+  if (!json.is_object() || !json.contains("weight_map") || !json["weight_map"].is_object())
+    fail("{}: expected an object with a 'weight_map' object", index.string());
+  TensorStore store;
+  std::map<std::string, const File*> by_shard;
+  for (const auto& [name, shard] : json["weight_map"].items()) {
+    if (!shard.is_string()) fail("{}: weight_map['{}'] is not a file name", index.string(), name);
+    const std::string shard_name = shard.get<std::string>();
+    if (shard_name.find('/') != std::string::npos || shard_name == "..")
+      fail("{}: weight_map['{}'] names '{}', which is not a file in this directory", index.string(), name, shard_name);
+    auto it = by_shard.find(shard_name);
+    if (it == by_shard.end()) {
+      store.files_.push_back(std::make_unique<File>(dir / shard_name));
+      it = by_shard.emplace(shard_name, store.files_.back().get()).first;
+    }
+    if (!it->second->contains(name))
+      fail("{}: weight_map puts '{}' in {}, which does not hold it", index.string(), name, shard_name);
+    store.where_[name] = it->second;
+  }
+  return store;
+}
+
+std::vector<std::string> TensorStore::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : where_) out.push_back(name);
+  return out;
+}
+
+at::Tensor TensorStore::get(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) fail("no tensor named '{}'", name);
+  return it->second->get(name);
+}
+
+const TensorInfo& TensorStore::info(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) fail("no tensor named '{}'", name);
+  return it->second->info(name);
+}
+
+namespace {
+
+uint64_t byte_size(const at::Tensor& t) { return static_cast<uint64_t>(t.numel()) * t.element_size(); }
+
+// Widest dtype first keeps every tensor aligned to its element size.
+NamedTensors aligned_order(const NamedTensors& tensors) {
+  NamedTensors sorted = tensors;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    if (a.second.element_size() != b.second.element_size()) return a.second.element_size() > b.second.element_size();
+    return a.first < b.first;
+  });
+  return sorted;
+}
+
+}  // namespace
+
+void save_file(const fs::path& path, const NamedTensors& tensors, const std::map<std::string, std::string>& metadata) {
+  NamedTensors sorted = aligned_order(tensors);
+  std::vector<TensorInfo> infos;
+  for (const auto& [name, t] : sorted) {
+    TensorInfo info;
+    info.name = name;
+    info.dtype = from_torch(t.scalar_type());
+    info.shape = t.sizes().vec();
+    infos.push_back(std::move(info));
+  }
+  AtomicFile file(path);
+  file.write(build_header(infos, metadata));
+  for (const auto& [name, t] : sorted) {
+    at::Tensor cpu = t.detach().to(at::kCPU).contiguous();
+    file.write(cpu.data_ptr(), byte_size(cpu));
+  }
+  file.commit();
+}
+
+void save_model_dir(const fs::path& dir, const NamedTensors& tensors, uint64_t max_shard_bytes,
+                    const std::map<std::string, std::string>& metadata) {
+  fs::create_directories(dir);
+  std::vector<NamedTensors> shards(1);
+  uint64_t shard_bytes = 0, total = 0;
+  for (const auto& entry : tensors) {
+    const uint64_t n = byte_size(entry.second);
+    if (!shards.back().empty() && shard_bytes + n > max_shard_bytes) {
+      shards.emplace_back();
+      shard_bytes = 0;
+    }
+    shards.back().push_back(entry);
+    shard_bytes += n;
+    total += n;
+  }
+  if (shards.size() == 1) {
+    save_file(dir / "model.safetensors", shards[0], metadata);
+    return;
+  }
+  nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
+  for (size_t k = 0; k < shards.size(); ++k) {
+    const std::string name = fmt::format("model-{:05d}-of-{:05d}.safetensors", k + 1, shards.size());
+    save_file(dir / name, shards[k], metadata);
+    for (const auto& [tensor, _] : shards[k]) weight_map[tensor] = name;
+  }
+  nlohmann::ordered_json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
+  write_file_atomic(dir / "model.safetensors.index.json", index.dump(2) + "\n");
+}
+
+}  // namespace finch::safetensors

@@ -1,0 +1,72 @@
+// safetensors files and sharded HF checkpoints as libtorch tensors.
+//
+// Reading maps the file copy-on-write and returns tensors that view it: no
+// copy, no read until a page is touched. Writing is atomic per file.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "finch/core/files.h"
+#include "finch/io/safetensors_header.h"
+
+namespace finch::safetensors {
+
+at::ScalarType to_torch(DType dtype);
+DType from_torch(at::ScalarType dtype);  // error for a dtype safetensors lacks
+
+class File {
+ public:
+  explicit File(const std::filesystem::path& path);
+
+  const std::filesystem::path& path() const { return mapping_->path(); }
+  const Header& header() const { return header_; }
+  bool contains(const std::string& name) const { return index_.count(name) != 0; }
+  std::vector<std::string> names() const;
+  const TensorInfo& info(const std::string& name) const;
+  // A CPU tensor viewing the mapped bytes (copied only if misaligned for its dtype).
+  at::Tensor get(const std::string& name) const;
+
+ private:
+  std::shared_ptr<MappedFile> mapping_;
+  Header header_;
+  std::map<std::string, size_t> index_;
+};
+
+// Every tensor of a model directory: `model.safetensors`, or the shards
+// listed by `model.safetensors.index.json`; or one given file.
+class TensorStore {
+ public:
+  static TensorStore open_model_dir(const std::filesystem::path& dir);
+  static TensorStore open_file(const std::filesystem::path& path);
+
+  bool contains(const std::string& name) const { return where_.count(name) != 0; }
+  std::vector<std::string> names() const;
+  at::Tensor get(const std::string& name) const;
+  const TensorInfo& info(const std::string& name) const;
+
+ private:
+  std::vector<std::unique_ptr<File>> files_;
+  std::map<std::string, const File*> where_;
+};
+
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+// Writes one file atomically. Tensors are written contiguous, on the CPU.
+void save_file(const std::filesystem::path& path, const NamedTensors& tensors,
+               const std::map<std::string, std::string>& metadata = {});
+
+// Writes a model's tensors into `dir` the way HF does: `model.safetensors`
+// when they fit in `max_shard_bytes`, else `model-0000K-of-0000N.safetensors`
+// plus `model.safetensors.index.json`. Each file is written atomically, the
+// index last.
+void save_model_dir(const std::filesystem::path& dir, const NamedTensors& tensors,
+                    uint64_t max_shard_bytes, const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace finch::safetensors

@@ -1,0 +1,67 @@
+#include "finch/model/causal_lm.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+
+#include "finch/model/modules/rotary.h"
+
+namespace finch::model {
+
+DecoderModelImpl::DecoderModelImpl(const DecoderConfig& c, const at::TensorOptions& options) {
+  embed_tokens = register_module("embed_tokens", Embedding(c.vocab_size, c.hidden_size, options));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.num_layers; ++i) layers->push_back(DecoderLayer(c, c.layer_types[i], options));
+  norm = register_module("norm", RMSNorm(c.hidden_size, c.rms_norm_eps, options));
+}
+
+CausalLMImpl::CausalLMImpl(DecoderConfig config, const at::TensorOptions& options) : config_(std::move(config)) {
+  model = register_module("model", DecoderModel(config_, options));
+  if (!config_.tie_word_embeddings)
+    lm_head = register_module("lm_head", Linear(config_.hidden_size, config_.vocab_size, false, options));
+  inv_freq_ = rope_inverse_frequencies(config_.rope, config_.head_dim);
+}
+
+AttentionMasks build_attention_masks(const at::Tensor& attention_mask, int64_t T, const DecoderConfig& c,
+                                     at::Device device) {
+  const bool padded = attention_mask.defined() && !attention_mask.all().item<bool>();
+  const bool has_sliding = std::count(c.layer_types.begin(), c.layer_types.end(), LayerType::kSliding) > 0;
+  const bool window_binds = has_sliding && c.sliding_window && T > *c.sliding_window;
+  AttentionMasks masks;
+  if (!padded && !window_binds) return masks;
+
+  const at::Tensor pos = at::arange(T, at::TensorOptions().dtype(at::kLong).device(device));
+  const at::Tensor q = pos.unsqueeze(1), k = pos.unsqueeze(0);
+  const at::Tensor diagonal = q == k;
+  at::Tensor full = (k <= q).unsqueeze(0).unsqueeze(0);  // [1, 1, T, T]
+  if (padded) {
+    const at::Tensor key_valid = attention_mask.to(device).to(at::kBool).unsqueeze(1).unsqueeze(1);  // [B, 1, 1, T]
+    // A padding query sees at least itself, so no row is empty; its output is never used.
+    full = at::logical_or(at::logical_and(full, key_valid), diagonal);
+  }
+  if (padded) masks.full = full;
+  if (window_binds) masks.sliding = at::logical_and(full, (q - k) < *c.sliding_window);
+  else if (has_sliding) masks.sliding = masks.full;
+  return masks;
+}
+
+at::Tensor CausalLMImpl::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                                 const at::Tensor& position_ids) {
+  const int64_t B = input_ids.size(0), T = input_ids.size(1);
+  const at::Device device = input_ids.device();
+  at::Tensor positions = position_ids;
+  if (!positions.defined())
+    positions = at::arange(T, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(0).expand({B, T});
+  at::Tensor h = model->embed_tokens(input_ids);  // [B, T, C]
+  const RotaryTables rotary = rotary_tables(inv_freq_, positions, h.scalar_type());
+  const AttentionMasks masks = build_attention_masks(attention_mask, T, config_, device);
+  for (const auto& module : *model->layers) {
+    auto layer = module->as<DecoderLayerImpl>();
+    h = layer->forward(h, rotary, layer->type == LayerType::kSliding ? masks.sliding : masks.full);
+  }
+  h = model->norm(h);
+  if (lm_head) return lm_head(h);
+  return at::linear(h, model->embed_tokens->weight);  // [B, T, V]
+}
+
+}  // namespace finch::model

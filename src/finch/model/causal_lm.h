@@ -1,0 +1,54 @@
+// A decoder-only causal language model with HF's module tree:
+//   model.embed_tokens, model.layers.N.*, model.norm, lm_head
+// so that named_parameters() are the checkpoint's tensor names.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+
+#include "finch/model/decoder_config.h"
+#include "finch/model/modules/decoder_layer.h"
+
+namespace finch::model {
+
+class DecoderModelImpl : public torch::nn::Module {
+ public:
+  DecoderModelImpl(const DecoderConfig& config, const at::TensorOptions& options);
+
+  Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RMSNorm norm{nullptr};
+};
+TORCH_MODULE(DecoderModel);
+
+class CausalLMImpl : public torch::nn::Module {
+ public:
+  CausalLMImpl(DecoderConfig config, const at::TensorOptions& options);
+
+  // input_ids: [B, T] long. attention_mask: [B, T] (1 = token, 0 = padding) or
+  // undefined. position_ids: [B, T] or undefined for 0..T-1 (as HF's forward).
+  // Returns logits [B, T, V] in the parameters' dtype.
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask = {},
+                     const at::Tensor& position_ids = {});
+
+  const DecoderConfig& config() const { return config_; }
+
+  DecoderModel model{nullptr};
+  Linear lm_head{nullptr};  // null when tied to model.embed_tokens
+
+ private:
+  DecoderConfig config_;
+  at::Tensor inv_freq_;  // rotary inverse frequencies, fp32
+};
+TORCH_MODULE(CausalLM);
+
+// The masks each layer type needs ([B, 1, T, T] bool), undefined where
+// plain causal attention is exact.
+struct AttentionMasks {
+  at::Tensor full;
+  at::Tensor sliding;
+};
+AttentionMasks build_attention_masks(const at::Tensor& attention_mask, int64_t T, const DecoderConfig& config,
+                                     at::Device device);
+
+}  // namespace finch::model

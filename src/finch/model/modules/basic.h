@@ -1,0 +1,42 @@
+// Linear, Embedding and RMSNorm with HF's parameter names and numerics.
+// Parameters are created uninitialised; weights are loaded by name.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+namespace finch::model {
+
+// y = x W^T + b. forward is virtual so that transforms applied from outside
+// (LoRA) can stand in for a projection without the model knowing.
+class LinearImpl : public torch::nn::Module {
+ public:
+  LinearImpl(int64_t in_features, int64_t out_features, bool bias, const at::TensorOptions& options);
+  virtual at::Tensor forward(const at::Tensor& x);
+
+  at::Tensor weight;  // [out, in]
+  at::Tensor bias;    // [out] or undefined
+};
+TORCH_MODULE(Linear);
+
+class EmbeddingImpl : public torch::nn::Module {
+ public:
+  EmbeddingImpl(int64_t num_embeddings, int64_t dim, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& ids);  // [B, T] -> [B, T, C]
+
+  at::Tensor weight;  // [V, C]
+};
+TORCH_MODULE(Embedding);
+
+// HF's RMSNorm: normalise in fp32, cast back, then scale.
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  RMSNormImpl(int64_t dim, double eps, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& x);
+
+  at::Tensor weight;  // [dim]
+  double eps;
+};
+TORCH_MODULE(RMSNorm);
+
+}  // namespace finch::model
