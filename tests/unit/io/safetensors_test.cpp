@@ -1,0 +1,113 @@
+#include "finch/io/safetensors.h"
+
+#include "../test_util.h"
+
+namespace finch::safetensors {
+namespace {
+
+// A file with the given header JSON (length-prefixed) and `data_bytes` zero bytes.
+void write_raw(const std::filesystem::path& path, const std::string& header, size_t data_bytes,
+               std::optional<uint64_t> declared_length = std::nullopt) {
+  std::ofstream out(path, std::ios::binary);
+  const uint64_t n = declared_length.value_or(header.size());
+  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((n >> (8 * i)) & 0xff));
+  out << header << std::string(data_bytes, '\0');
+}
+
+TEST(Safetensors, RoundTripsEveryDtypeAsViewsOfTheFile) {
+  test::TempDir dir;
+  NamedTensors tensors;
+  const at::Tensor base = at::arange(-6, 6, at::kDouble).reshape({3, 4}) / 2;
+  for (auto dtype : {at::kDouble, at::kFloat, at::kHalf, at::kBFloat16, at::kLong, at::kInt, at::kShort, at::kChar,
+                     at::kByte, at::kBool, at::kFloat8_e4m3fn, at::kFloat8_e5m2}) {
+    at::Tensor t = dtype == at::kByte ? (base + 3).to(dtype) : base.to(dtype);
+    tensors.emplace_back(std::string("t.") + c10::toString(dtype), t);
+  }
+  tensors.emplace_back("empty", at::empty({0, 5}, at::kFloat));
+  tensors.emplace_back("scalar", at::tensor(3.5f).reshape({}));
+  save_file(dir / "x.safetensors", tensors, {{"format", "pt"}});
+
+  File file(dir / "x.safetensors");
+  EXPECT_EQ(file.header().metadata.at("format"), "pt");
+  EXPECT_EQ(file.header().data_start % 8, 0u);
+  for (const auto& [name, expected] : tensors) {
+    const at::Tensor got = file.get(name);
+    EXPECT_EQ(got.scalar_type(), expected.scalar_type()) << name;
+    EXPECT_EQ(got.sizes(), expected.sizes()) << name;
+    EXPECT_TRUE(at::equal(got.to(at::kDouble), expected.to(at::kDouble))) << name;
+  }
+  // No copy: two reads see the same bytes of the mapping.
+  EXPECT_EQ(file.get("t.Float").data_ptr(), file.get("t.Float").data_ptr());
+}
+
+TEST(Safetensors, ReadsWhatItWritesShardedWithAnIndex) {
+  test::TempDir dir;
+  NamedTensors tensors = {{"a", at::ones({64}, at::kFloat)}, {"b", at::full({32}, 2.0, at::kFloat)},
+                          {"c", at::full({16}, 3.0, at::kBFloat16)}};
+  save_model_dir(dir.path(), tensors, /*max_shard_bytes=*/256);
+  EXPECT_TRUE(std::filesystem::exists(dir / "model-00001-of-00002.safetensors"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "model-00002-of-00002.safetensors"));
+  const auto index = nlohmann::json::parse(read_text_file(dir / "model.safetensors.index.json"));
+  EXPECT_EQ(index["metadata"]["total_size"], 64 * 4 + 32 * 4 + 16 * 2);
+  const auto store = TensorStore::open_model_dir(dir.path());
+  EXPECT_EQ(store.names(), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(at::equal(store.get("c").to(at::kFloat), at::full({16}, 3.0)));
+
+  test::TempDir small;
+  save_model_dir(small.path(), tensors, /*max_shard_bytes=*/1 << 20);
+  EXPECT_TRUE(std::filesystem::exists(small / "model.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(small / "model.safetensors.index.json"));
+}
+
+TEST(Safetensors, IndexFaultsAreNamed) {
+  test::TempDir dir;
+  save_file(dir / "s1.safetensors", {{"a", at::ones({2})}});
+  write_file_atomic(dir / "model.safetensors.index.json", R"({"weight_map": {"a": "s1.safetensors", "b": "s1.safetensors"}})");
+  test::expect_error([&] { TensorStore::open_model_dir(dir.path()); }, {"index.json", "'b'", "does not hold it"});
+  write_file_atomic(dir / "model.safetensors.index.json", R"({"weight_map": {"a": "../s1.safetensors"}})");
+  test::expect_error([&] { TensorStore::open_model_dir(dir.path()); }, {"not a file in this directory"});
+  test::TempDir empty;
+  test::expect_error([&] { TensorStore::open_model_dir(empty.path()); }, {"no model.safetensors"});
+}
+
+struct Fault {
+  std::string header;
+  size_t data_bytes;
+  std::string message;
+  std::optional<uint64_t> declared_length = std::nullopt;
+};
+
+TEST(Safetensors, EveryHeaderFaultIsAOneLineErrorNamingTheFile) {
+  const std::string ok = R"("a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]})";
+  const std::vector<Fault> faults = {
+      {"{" + ok + "}", 8, "past the end", 1000},
+      {"{" + ok + "}", 8, "exceeds the cap", kMaxHeaderBytes + 1},
+      {"{\"a\": ", 0, "not valid JSON"},
+      {"[1, 2]", 0, "not a JSON object"},
+      {R"({"a": {"dtype": "F33", "shape": [2], "data_offsets": [0, 8]}})", 8, "unknown dtype 'F33'"},
+      {R"({"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}})", 8, "not a non-negative integer"},
+      {R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 16]}})", 8, "run past the 8-byte data area"},
+      {R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", 8, "shape x dtype size is 12"},
+      {R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}})", 8, "reversed"},
+      {R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+           "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})", 12, "overlaps"},
+      {R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})", 12, "gap of 4 bytes"},
+      {"{" + ok + "}", 12, "4 trailing bytes"},
+      {R"({"a": {"dtype": "F32", "shape": [2]}})", 8, "data_offsets"},
+      {R"({"__metadata__": {"k": 1}, )" + ok + "}", 8, "not a string"},
+      {R"({"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 4294967296], "data_offsets": [0, 8]}})", 8,
+       "overflows"},
+  };
+  test::TempDir dir;
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const auto path = dir / ("f" + std::to_string(i) + ".safetensors");
+    write_raw(path, faults[i].header, faults[i].data_bytes, faults[i].declared_length);
+    SCOPED_TRACE(faults[i].message);
+    test::expect_error([&] { File file(path); }, {path.string(), faults[i].message});
+  }
+  std::ofstream(dir / "short.safetensors") << "abc";
+  test::expect_error([&] { File file(dir / "short.safetensors"); }, {"shorter than the 8-byte"});
+}
+
+}  // namespace
+}  // namespace finch::safetensors
