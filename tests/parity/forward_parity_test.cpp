@@ -2,9 +2,11 @@
 // architecture (references from gen/make_tiny_models.py).
 //
 // Tolerances: fp32 max |logit diff| <= 1e-4 and |loss diff| <= 1e-5 (the
-// ARCHITECTURE.md bar). bf16: max |logit diff| <= 0.1 and |loss diff| <= 1e-2
-// with logits of magnitude ~4, i.e. a few bf16 ulps (2^-8 relative) at that scale:
-// the two sides round intermediate results at different points. In bf16 finch
+// ARCHITECTURE.md bar); the real model (30 layers, logits up to ~30) 1e-3 and
+// 1e-5. bf16: tiny models max |logit diff| <= 0.0625 and |loss diff| <= 2e-3,
+// with logits of magnitude ~4, i.e. two bf16 ulps at that scale; the real model
+// 0.5 (two ulps at ~30) and 1e-3: the two sides round intermediate results at
+// different points (measured: 0.039 / 1e-3 tiny, 0.25 / 2e-5 real). In bf16 finch
 // must also be no further from the fp32 reference than transformers' own bf16
 // run is (1.5x margin): that is the property that matters.
 #include <gtest/gtest.h>
@@ -22,13 +24,9 @@
 namespace finch::model {
 namespace {
 
-std::filesystem::path parity_dir() {
-  const char* dir = std::getenv("FINCH_PARITY_DIR");
-  return dir ? std::filesystem::path(dir) / "tiny" : std::filesystem::path();
-}
 
 struct Case {
-  std::string model;
+  std::string model;  // a tiny model's name, or "smollm2" for the real model
   std::string dtype;  // fp32 | bf16
   double logit_tol;
   double loss_tol;
@@ -40,11 +38,14 @@ class ForwardParity : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ForwardParity, MatchesTransformers) {
   const Case& c = GetParam();
-  const auto dir = parity_dir() / c.model;
-  if (parity_dir().empty()) GTEST_SKIP() << "FINCH_PARITY_DIR not set (run through ctest)";
+  const bool real = c.model == "smollm2";
+  // The references (made by the ctest fixtures); the real model's weights live in the cache folder.
+  const std::filesystem::path dir = std::filesystem::path(FINCH_PARITY_DIR) / (real ? "smollm2" : "tiny/" + c.model);
+  const std::filesystem::path model_dir = real ? std::filesystem::path(FINCH_SMOLLM2_DIR) : dir;
+  ASSERT_TRUE(std::filesystem::exists(dir / "reference.json")) << dir << ": no references; run through ctest";
   LoadOptions options;
   options.dtype = c.dtype == "fp32" ? at::kFloat : at::kBFloat16;
-  CausalLM lm = load_causal_lm(dir, options);
+  CausalLM lm = load_causal_lm(model_dir, options);
   const auto rows = read_probe_rows(dir / "ids.jsonl", lm->config().vocab_size);
   const ProbeResult result = run_probe(lm, rows, /*batch_size=*/8, at::kCPU);
 
@@ -83,12 +84,15 @@ std::vector<Case> cases() {
   std::vector<Case> out;
   for (const char* m : {"llama3", "llama_tied", "mistral", "qwen2", "qwen3", "phi3"}) {
     out.push_back({m, "fp32", 1e-4, 1e-5});
-    out.push_back({m, "bf16", 1e-1, 1e-2});
+    out.push_back({m, "bf16", 6.25e-2, 2e-3});
   }
+  // SmolLM2-135M on real text: 30 layers, logits up to ~30 in magnitude.
+  out.push_back({"smollm2", "fp32", 1e-3, 1e-5});
+  out.push_back({"smollm2", "bf16", 0.5, 1e-3});
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiny, ForwardParity, ::testing::ValuesIn(cases()),
+INSTANTIATE_TEST_SUITE_P(Transformers, ForwardParity, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.model + "_" + info.param.dtype; });
 
 }  // namespace

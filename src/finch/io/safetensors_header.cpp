@@ -67,7 +67,9 @@ Header parse_header(std::string_view file_name, const uint8_t* bytes, uint64_t f
   Header header;
   header.data_start = 8 + n;
   const uint64_t data_size = file_size - header.data_start;
-  for (const auto& [name, entry] : json.items()) {
+  for (const auto& item : json.items()) {
+    const std::string& name = item.key();
+    const nlohmann::json& entry = item.value();
     if (name == "__metadata__") {
       if (!entry.is_object()) throw bad("__metadata__ is not an object of strings");
       for (const auto& [key, value] : entry.items()) {

@@ -90,16 +90,19 @@ ProbeResult run_probe(CausalLM& model, const std::vector<ProbeRow>& rows, int64_
     }
     const at::Tensor logits = model->forward(ids.to(device), mask.to(device), positions.to(device))
                                   .to(at::kCPU, at::kFloat);  // [B, T, V]
-    // Next-token loss over pairs (t, t+1) whose input and target are both real tokens.
-    const at::Tensor logprobs = at::log_softmax(logits.slice(1, 0, T - 1), -1);  // [B, T-1, V]
-    const at::Tensor targets = ids.slice(1, 1);
-    const at::Tensor counted = mask.slice(1, 0, T - 1).logical_and(mask.slice(1, 1));
-    const at::Tensor nll = -logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1);
-    result.nll_sum += nll.masked_select(counted).to(at::kDouble).sum().item<double>();
-    result.tokens += counted.sum().item<int64_t>();
-    if (keep_logits)
-      for (int64_t b = 0; b < B; ++b)
-        result.logits.push_back(logits[b].slice(0, 0, static_cast<int64_t>(rows[first + b].input_ids.size())).clone());
+    // Next-token loss over pairs (t, t+1) whose input and target are both real
+    // tokens, in float64 so the reduction adds no error of its own.
+    for (int64_t b = 0; b < B; ++b) {
+      const auto n = static_cast<int64_t>(rows[first + static_cast<size_t>(b)].input_ids.size());
+      const at::Tensor row_logits = logits[b].slice(0, 0, n);  // [T_i, V]
+      const at::Tensor logprobs = at::log_softmax(row_logits.slice(0, 0, n - 1).to(at::kDouble), -1);
+      const at::Tensor targets = ids[b].slice(0, 1, n);
+      const at::Tensor counted = mask[b].slice(0, 0, n - 1).logical_and(mask[b].slice(0, 1, n));
+      const at::Tensor nll = -logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1);
+      result.nll_sum += nll.masked_select(counted).sum().item<double>();
+      result.tokens += counted.sum().item<int64_t>();
+      if (keep_logits) result.logits.push_back(row_logits.clone());
+    }
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

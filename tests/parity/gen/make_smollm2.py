@@ -71,15 +71,20 @@ def main():
     write_ids_file(os.path.join(out_dir, "ids.jsonl"), rows)
     if "--ids-only" in sys.argv:
         return
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="sdpa").eval()
-    with torch.no_grad():
-        logits = [model(input_ids=torch.tensor([r["input_ids"]])).logits[0].float() for r in rows]
-    loss, tokens = probe_loss(logits, rows)
-    save_file({f"fp32.logits.{i}": l.contiguous() for i, l in enumerate(logits)},
-              os.path.join(out_dir, "reference.safetensors"))
+    tensors, summary = {}, {}
+    for tag, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        # Loaded in the dtype, as users load it (model.to(bf16) would also round
+        # the rotary inverse frequencies, which from_pretrained keeps in fp32).
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, attn_implementation="sdpa").eval()
+        with torch.no_grad():
+            logits = [model(input_ids=torch.tensor([r["input_ids"]])).logits[0].float() for r in rows]
+        loss, tokens = probe_loss(logits, rows)
+        summary[tag] = {"loss": loss, "tokens": tokens}
+        tensors.update({f"{tag}.logits.{i}": l.contiguous() for i, l in enumerate(logits)})
+        print(f"smollm2 {tag}: loss {loss:.6f} over {tokens} predictions")
+    save_file(tensors, os.path.join(out_dir, "reference.safetensors"))
     with open(os.path.join(out_dir, "reference.json"), "w") as f:
-        json.dump({"fp32": {"loss": loss, "tokens": tokens}}, f, indent=1)
-    print(f"smollm2: loss {loss:.6f} over {tokens} predictions")
+        json.dump(summary, f, indent=1)
 
 
 if __name__ == "__main__":

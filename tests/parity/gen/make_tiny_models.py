@@ -59,8 +59,11 @@ def probe_rows():
     ]
 
 
-def reference_logits(model, rows, dtype):
-    """fp32 logits per row; equal-length rows go through HF as one padded batch."""
+def reference_logits(path, model_cls, rows, dtype):
+    """fp32 logits per row; equal-length rows go through HF as one padded batch.
+    The model is loaded in `dtype` as users load it (model.to(bf16) would also
+    round the rotary inverse frequencies, which from_pretrained keeps in fp32)."""
+    model = model_cls.from_pretrained(path, dtype=dtype, attn_implementation="sdpa").eval()
     out = [None] * len(rows)
     groups = {}
     for i, row in enumerate(rows):
@@ -69,7 +72,7 @@ def reference_logits(model, rows, dtype):
         for idx in groups.values():
             ids = torch.tensor([rows[i]["input_ids"] for i in idx])
             mask = torch.tensor([rows[i].get("attention_mask", [1] * ids.shape[1]) for i in idx])
-            logits = model.to(dtype)(input_ids=ids, attention_mask=mask).logits.float()
+            logits = model(input_ids=ids, attention_mask=mask).logits.float()
             for k, i in enumerate(idx):
                 out[i] = logits[k]
     return out
@@ -97,7 +100,7 @@ def make(out_dir, name, config_cls, model_cls, overrides):
     write_ids_file(os.path.join(path, "ids.jsonl"), rows)
     tensors, summary = {}, {}
     for tag, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-        logits = reference_logits(model, rows, dtype)
+        logits = reference_logits(path, model_cls, rows, dtype)
         loss, tokens = probe_loss(logits, rows)
         summary[tag] = {"loss": loss, "tokens": tokens}
         for i, l in enumerate(logits):
