@@ -11,3 +11,8 @@ export FINCH_BUILD="${FINCH_BUILD:-$FINCH_ROOT/build}"
 # The tests and benchmarks never reach a hub: the models they use are made locally.
 export HF_HUB_OFFLINE=1
 export HF_HOME="${HF_HOME:-$FINCH_CACHE/hf}"
+# ccache across checkouts: paths relative to the checkout, and compiles that
+# use the precompiled header are cacheable.
+export CCACHE_BASEDIR="$FINCH_ROOT"
+export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
+export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"

@@ -20,6 +20,7 @@ struct ForwardOptions {
   std::string dtype = "fp32";
   std::string device = "cpu";
   int64_t batch_size = 8;
+  int64_t warmup = 0;
 };
 
 void run_forward(const ForwardOptions& o) {
@@ -28,6 +29,7 @@ void run_forward(const ForwardOptions& o) {
   load.device = parse_device(o.device);
   model::CausalLM lm = model::load_causal_lm(o.model_dir, load);
   const auto rows = model::read_probe_rows(o.ids_file, lm->config().vocab_size);
+  for (int64_t i = 0; i < o.warmup; ++i) model::run_probe(lm, rows, o.batch_size, load.device, false);
   const auto result = model::run_probe(lm, rows, o.batch_size, load.device, /*keep_logits=*/!o.out.empty());
   log_info("forward: {} tokens in {:.3f} s ({:.1f} tokens/s)", result.input_tokens, result.seconds,
            static_cast<double>(result.input_tokens) / std::max(result.seconds, 1e-9));
@@ -54,6 +56,9 @@ void add_forward_command(CLI::App& app) {
   cmd->add_option("--batch-size", options->batch_size, "lines per forward pass (right-padded)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", options->warmup, "untimed passes over the input before the timed one (benchmarks)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->footer(
       "Prints one JSON line {\"loss\": L, \"tokens\": N}: N counts the next-token predictions whose input and "
       "target positions are both unmasked, L is their summed negative log-likelihood divided by N.");
