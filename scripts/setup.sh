@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 APT_PACKAGES=(build-essential cmake ninja-build ccache git time
   python3 python3-venv
-  nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libgtest-dev)
+  nlohmann-json3-dev libcli11-dev libgtest-dev clang libclang-rt-14-dev)
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -69,4 +69,11 @@ DecoderConfig read_common_config(const JsonConfig& json, const DecoderConfig& de
   return c;
 }
 
+std::optional<int64_t> read_sliding_window(const JsonConfig& json) {
+  if (!json.has("sliding_window")) return std::nullopt;
+  const int64_t window = json.get_int("sliding_window");
+  if (window <= 0) fail("{}: must be a positive integer", json.where("sliding_window"));
+  return window;
+}
+
 }  // namespace finch::model

@@ -49,4 +49,7 @@ struct DecoderConfig {
 // own defaults for keys a config.json may leave out.
 DecoderConfig read_common_config(const JsonConfig& json, const DecoderConfig& defaults);
 
+// `sliding_window`: a positive integer, or absent / null for none.
+std::optional<int64_t> read_sliding_window(const JsonConfig& json);
+
 }  // namespace finch::model

@@ -2,7 +2,7 @@
 reference logits and loss transformers computes for them.
 
 Why these values are right: the models are built and run by transformers
-itself (the reference finch must match), in fp32 and in bf16, on a batch with
+itself (the reference finch must match), in fp32, bf16 and fp16, on a batch with
 left-padded, right-padded and unpadded rows and a shorter row run alone.
 Weights are drawn wider than HF's default init (and norms and biases are
 randomised) so logits are O(1) and every parameter matters to the result.
@@ -12,6 +12,7 @@ Writes OUT_DIR/<name>/{config.json, model.safetensors, ids.jsonl, reference.safe
 """
 import json
 import os
+import shutil
 import sys
 
 import torch
@@ -95,11 +96,13 @@ def make(out_dir, name, config_cls, model_cls, overrides):
     model = model_cls(config).eval()
     randomise(model)
     path = os.path.join(out_dir, name)
-    model.save_pretrained(path)
+    shutil.rmtree(path, ignore_errors=True)
+    # qwen2 is saved in shards with an index, as large checkpoints are.
+    model.save_pretrained(path, max_shard_size="150KB" if name == "qwen2" else "5GB")
     rows = probe_rows()
     write_ids_file(os.path.join(path, "ids.jsonl"), rows)
     tensors, summary = {}, {}
-    for tag, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+    for tag, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16), ("fp16", torch.float16)):
         logits = reference_logits(path, model_cls, rows, dtype)
         loss, tokens = probe_loss(logits, rows)
         summary[tag] = {"loss": loss, "tokens": tokens}
@@ -110,7 +113,8 @@ def make(out_dir, name, config_cls, model_cls, overrides):
     assert scale > 1.0, f"{name}: logits too small ({scale}) for the comparison to mean anything"
     with open(os.path.join(path, "reference.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    print(f"{name}: loss fp32 {summary['fp32']['loss']:.6f} bf16 {summary['bf16']['loss']:.6f}, max |logit| {scale:.2f}")
+    losses = ", ".join(f"{tag} {v['loss']:.6f}" for tag, v in summary.items())
+    print(f"{name}: loss {losses}; max |logit| {scale:.2f}")
 
 
 def main():

@@ -7,10 +7,7 @@ namespace finch::model::arch {
 
 void read_qwen_layer_types(const JsonConfig& json, DecoderConfig& c) {
   const bool use_sliding = json.get_bool("use_sliding_window", false);
-  if (use_sliding && json.has("sliding_window")) {
-    c.sliding_window = json.get_int("sliding_window");
-    if (*c.sliding_window <= 0) fail("{}: must be a positive integer", json.where("sliding_window"));
-  }
+  if (use_sliding) c.sliding_window = read_sliding_window(json);
   const std::vector<std::string> names = json.get_strings("layer_types");
   if (!names.empty()) {
     if (static_cast<int64_t>(names.size()) != c.num_layers)
