@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <filesystem>
 #include <vector>
 
@@ -26,7 +27,8 @@ struct ProbeResult {
   int64_t tokens = 0;              // predictions whose input and target are both unmasked
   double seconds = 0;              // forward time, weights already loaded
   int64_t input_tokens = 0;        // tokens fed through the model (excluding batch padding)
-  double loss() const { return tokens > 0 ? nll_sum / static_cast<double>(tokens) : 0.0; }
+  // NaN (printed as null) when no prediction counts.
+  double loss() const { return tokens > 0 ? nll_sum / static_cast<double>(tokens) : std::nan(""); }
 };
 
 // Runs rows in batches of `batch_size` (right-padded within a batch).

@@ -37,6 +37,14 @@ TEST(Probe, CountsOnlyPredictionsBetweenRealTokens) {
   EXPECT_NEAR(result.loss(), std::log(8.0), 1e-6);
   ASSERT_EQ(result.logits.size(), 2u);
   EXPECT_EQ(result.logits[1].sizes(), (std::vector<int64_t>{2, 8}));
+
+  std::vector<ProbeRow> single(1);
+  single[0].input_ids = {3};
+  single[0].attention_mask = {1};
+  const auto none = run_probe(lm, single, 1, at::kCPU);
+  EXPECT_EQ(none.tokens, 0);
+  EXPECT_TRUE(std::isnan(none.loss())) << "no prediction, no loss";
+  EXPECT_EQ(none.logits[0].sizes(), (std::vector<int64_t>{1, 8}));
 }
 
 }  // namespace
