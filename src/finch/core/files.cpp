@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -30,9 +31,11 @@ void fsync_directory(const fs::path& dir) {
 }  // namespace
 
 AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)) {
+  // Unique per process and per object, created exclusively (never through a link).
+  static std::atomic<uint64_t> counter{0};
   temp_ = path_;
-  temp_ += fmt::format(".tmp.{}", ::getpid());
-  fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  temp_ += fmt::format(".tmp.{}.{}", ::getpid(), counter.fetch_add(1));
+  fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd_ < 0) fail("{}: cannot create: {}", temp_.string(), errno_text());
 }
 

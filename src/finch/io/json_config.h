@@ -19,6 +19,8 @@ class JsonConfig {
 
   // True when the key is present and not null.
   bool has(const std::string& key) const;
+  // True when the key is present, even as null.
+  bool contains(const std::string& key) const { return json_.contains(key); }
   int64_t get_int(const std::string& key, std::optional<int64_t> fallback = std::nullopt) const;
   double get_float(const std::string& key, std::optional<double> fallback = std::nullopt) const;
   bool get_bool(const std::string& key, std::optional<bool> fallback = std::nullopt) const;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "finch/core/error.h"
 
@@ -140,6 +141,14 @@ NamedTensors aligned_order(const NamedTensors& tensors) {
 void save_file(const fs::path& path, const NamedTensors& tensors, const std::map<std::string, std::string>& metadata) {
   NamedTensors sorted = aligned_order(tensors);
   std::vector<TensorInfo> infos;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    FINCH_CHECK(sorted[i].first != "__metadata__", "{}: a tensor may not be named __metadata__", path.string());
+    FINCH_CHECK(i == 0 || sorted[i].first != sorted[i - 1].first, "{}: tensor '{}' given twice", path.string(),
+                sorted[i].first);
+  }
+  // transformers refuses a file whose metadata lacks "format"; save_pretrained writes "pt".
+  std::map<std::string, std::string> meta = metadata;
+  meta.emplace("format", "pt");
   for (const auto& [name, t] : sorted) {
     TensorInfo info;
     info.name = name;
@@ -148,7 +157,7 @@ void save_file(const fs::path& path, const NamedTensors& tensors, const std::map
     infos.push_back(std::move(info));
   }
   AtomicFile file(path);
-  file.write(build_header(infos, metadata));
+  file.write(build_header(infos, meta));
   for (const auto& [name, t] : sorted) {
     at::Tensor cpu = t.detach().to(at::kCPU).contiguous();
     file.write(cpu.data_ptr(), byte_size(cpu));
@@ -171,18 +180,30 @@ void save_model_dir(const fs::path& dir, const NamedTensors& tensors, uint64_t m
     shard_bytes += n;
     total += n;
   }
+  std::set<std::string> written;
   if (shards.size() == 1) {
     save_file(dir / "model.safetensors", shards[0], metadata);
-    return;
+    written.insert("model.safetensors");
+  } else {
+    nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
+    for (size_t k = 0; k < shards.size(); ++k) {
+      const std::string name = fmt::format("model-{:05d}-of-{:05d}.safetensors", k + 1, shards.size());
+      save_file(dir / name, shards[k], metadata);
+      written.insert(name);
+      for (const auto& [tensor, _] : shards[k]) weight_map[tensor] = name;
+    }
+    nlohmann::ordered_json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
+    write_file_atomic(dir / "model.safetensors.index.json", index.dump(2) + "\n");
+    written.insert("model.safetensors.index.json");
   }
-  nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
-  for (size_t k = 0; k < shards.size(); ++k) {
-    const std::string name = fmt::format("model-{:05d}-of-{:05d}.safetensors", k + 1, shards.size());
-    save_file(dir / name, shards[k], metadata);
-    for (const auto& [tensor, _] : shards[k]) weight_map[tensor] = name;
+  // Weights of an earlier save into this directory would shadow or mix with
+  // these (readers take model.safetensors before an index): remove them.
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    const bool weights = name == "model.safetensors" || name == "model.safetensors.index.json" ||
+                         (name.starts_with("model-") && name.ends_with(".safetensors"));
+    if (weights && !written.count(name)) fs::remove(entry.path());
   }
-  nlohmann::ordered_json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
-  write_file_atomic(dir / "model.safetensors.index.json", index.dump(2) + "\n");
 }
 
 }  // namespace finch::safetensors

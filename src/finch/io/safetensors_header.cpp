@@ -71,6 +71,7 @@ Header parse_header(std::string_view file_name, const uint8_t* bytes, uint64_t f
     const std::string& name = item.key();
     const nlohmann::json& entry = item.value();
     if (name == "__metadata__") {
+      if (entry.is_null()) continue;  // the Python library reads null as no metadata
       if (!entry.is_object()) throw bad("__metadata__ is not an object of strings");
       for (const auto& [key, value] : entry.items()) {
         if (!value.is_string()) throw bad(fmt::format("__metadata__ value of '{}' is not a string", key));
@@ -94,15 +95,22 @@ Header parse_header(std::string_view file_name, const uint8_t* bytes, uint64_t f
     if (!dtype) throw bad_tensor(fmt::format("unknown dtype '{}'", dtype_it->get<std::string>()));
     info.dtype = *dtype;
 
-    uint64_t expected = dtype_size(info.dtype);
+    // Bytes = shape x dtype size, without overflow. The product of the non-zero
+    // dimensions must fit a tensor even when a zero dimension makes it empty.
+    uint64_t nonzero_elements = 1;
+    bool empty = false;
     for (const auto& dim : *shape_it) {
       if (!dim.is_number_unsigned()) throw bad_tensor("shape holds a value that is not a non-negative integer");
       const uint64_t d = dim.get<uint64_t>();
-      if (d > static_cast<uint64_t>(INT64_MAX) || (d != 0 && expected > UINT64_MAX / d))
+      if (d > static_cast<uint64_t>(INT64_MAX) ||
+          (d != 0 && nonzero_elements > static_cast<uint64_t>(INT64_MAX) / d))
         throw bad_tensor("shape overflows");
-      expected *= d;
+      if (d == 0) empty = true;
+      else nonzero_elements *= d;
       info.shape.push_back(static_cast<int64_t>(d));
     }
+    if (nonzero_elements > UINT64_MAX / dtype_size(info.dtype)) throw bad_tensor("shape overflows");
+    const uint64_t expected = empty ? 0 : nonzero_elements * dtype_size(info.dtype);
     for (const auto& off : *offsets_it)
       if (!off.is_number_unsigned()) throw bad_tensor("data_offsets hold a value that is not a non-negative integer");
     info.begin = (*offsets_it)[0].get<uint64_t>();

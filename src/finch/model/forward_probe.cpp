@@ -91,16 +91,21 @@ ProbeResult run_probe(CausalLM& model, const std::vector<ProbeRow>& rows, int64_
     const at::Tensor logits = model->forward(ids.to(device), mask.to(device), positions.to(device))
                                   .to(at::kCPU, at::kFloat);  // [B, T, V]
     // Next-token loss over pairs (t, t+1) whose input and target are both real
-    // tokens, in float64 so the reduction adds no error of its own.
+    // tokens, in float64 so the reduction adds no error of its own; in chunks
+    // of positions so the float64 copy stays small whatever the vocabulary.
+    constexpr int64_t kChunk = 256;
     for (int64_t b = 0; b < B; ++b) {
       const auto n = static_cast<int64_t>(rows[first + static_cast<size_t>(b)].input_ids.size());
       const at::Tensor row_logits = logits[b].slice(0, 0, n);  // [T_i, V]
-      const at::Tensor logprobs = at::log_softmax(row_logits.slice(0, 0, n - 1).to(at::kDouble), -1);
-      const at::Tensor targets = ids[b].slice(0, 1, n);
-      const at::Tensor counted = mask[b].slice(0, 0, n - 1).logical_and(mask[b].slice(0, 1, n));
-      const at::Tensor nll = -logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1);
-      result.nll_sum += nll.masked_select(counted).sum().item<double>();
-      result.tokens += counted.sum().item<int64_t>();
+      for (int64_t t0 = 0; t0 < n - 1; t0 += kChunk) {
+        const int64_t t1 = std::min(n - 1, t0 + kChunk);
+        const at::Tensor chunk = row_logits.slice(0, t0, t1).to(at::kDouble);  // predicts t0+1 .. t1
+        const at::Tensor targets = ids[b].slice(0, t0 + 1, t1 + 1).unsqueeze(-1);
+        const at::Tensor nll = at::logsumexp(chunk, -1) - chunk.gather(-1, targets).squeeze(-1);
+        const at::Tensor counted = mask[b].slice(0, t0, t1).logical_and(mask[b].slice(0, t0 + 1, t1 + 1));
+        result.nll_sum += nll.masked_select(counted).sum().item<double>();
+        result.tokens += counted.sum().item<int64_t>();
+      }
       if (keep_logits) result.logits.push_back(row_logits.clone());
     }
   }

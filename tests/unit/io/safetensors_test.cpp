@@ -53,10 +53,27 @@ TEST(Safetensors, ReadsWhatItWritesShardedWithAnIndex) {
   EXPECT_EQ(store.names(), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_TRUE(at::equal(store.get("c").to(at::kFloat), at::full({16}, 3.0)));
 
-  test::TempDir small;
-  save_model_dir(small.path(), tensors, /*max_shard_bytes=*/1 << 20);
-  EXPECT_TRUE(std::filesystem::exists(small / "model.safetensors"));
-  EXPECT_FALSE(std::filesystem::exists(small / "model.safetensors.index.json"));
+  // Saving again into the same directory, unsharded, leaves no stale shard or index.
+  save_model_dir(dir.path(), tensors, /*max_shard_bytes=*/1 << 20);
+  EXPECT_TRUE(std::filesystem::exists(dir / "model.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "model.safetensors.index.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "model-00001-of-00002.safetensors"));
+  EXPECT_EQ(File(dir / "model.safetensors").header().metadata.at("format"), "pt")
+      << "transformers refuses files without format metadata";
+}
+
+TEST(Safetensors, NullMetadataReadsAsNone) {
+  test::TempDir dir;
+  write_raw(dir / "x.safetensors", R"({"__metadata__": null, "a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}})", 2);
+  File file(dir / "x.safetensors");
+  EXPECT_TRUE(file.header().metadata.empty());
+  EXPECT_EQ(file.get("a").numel(), 2);
+}
+
+TEST(Safetensors, WriterRefusesDuplicateNames) {
+  test::TempDir dir;
+  EXPECT_THROW(save_file(dir / "x.safetensors", {{"a", at::ones({1})}, {"a", at::ones({1})}}), std::logic_error);
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.safetensors"));
 }
 
 TEST(Safetensors, IndexFaultsAreNamed) {
@@ -97,6 +114,7 @@ TEST(Safetensors, EveryHeaderFaultIsAOneLineErrorNamingTheFile) {
       {R"({"__metadata__": {"k": 1}, )" + ok + "}", 8, "not a string"},
       {R"({"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 4294967296], "data_offsets": [0, 8]}})", 8,
        "overflows"},
+      {R"({"a": {"dtype": "F32", "shape": [0, 4294967296, 4294967296], "data_offsets": [0, 0]}})", 0, "overflows"},
   };
   test::TempDir dir;
   for (size_t i = 0; i < faults.size(); ++i) {

@@ -29,6 +29,10 @@ TEST(Registry, ReadsEachFamilysSpecifics) {
   auto mistral = read(j);
   EXPECT_EQ(mistral.sliding_window, 8);
   EXPECT_EQ(mistral.layer_types[1], LayerType::kSliding);
+  j.erase("sliding_window");
+  EXPECT_EQ(read(j).sliding_window, 4096) << "MistralConfig's default when the key is absent";
+  j["sliding_window"] = nullptr;
+  EXPECT_FALSE(read(j).sliding_window.has_value()) << "null means no window";
 }
 
 TEST(Registry, QwenSlidingLayersFollowMaxWindowLayers) {

@@ -1,5 +1,7 @@
 // Qwen2ForCausalLM: biases on q, k and v (never on o); optional sliding
 // layers from max_window_layers on.
+#include <algorithm>
+
 #include "finch/core/error.h"
 #include "finch/model/arch/arch.h"
 
@@ -24,7 +26,7 @@ void read_qwen_layer_types(const JsonConfig& json, DecoderConfig& c) {
     return;
   }
   if (!c.sliding_window) return;
-  const int64_t first_sliding = json.get_int("max_window_layers", 28);
+  const int64_t first_sliding = std::max<int64_t>(0, json.get_int("max_window_layers", 28));
   for (int64_t i = first_sliding; i < c.num_layers; ++i) c.layer_types[i] = LayerType::kSliding;
 }
 
