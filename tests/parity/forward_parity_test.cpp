@@ -17,6 +17,7 @@
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include "finch/core/torch_util.h"
 #include "finch/io/safetensors.h"
@@ -32,9 +33,10 @@ struct Case {
   std::string dtype;  // fp32 | bf16 | fp16
   double logit_tol;
   double loss_tol;
+  std::string device = "cpu";
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.model << "/" << c.dtype; }
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << "/" << c.dtype << "/" << c.device; }
 
 class ForwardParity : public ::testing::TestWithParam<Case> {};
 
@@ -47,9 +49,10 @@ TEST_P(ForwardParity, MatchesTransformers) {
   ASSERT_TRUE(std::filesystem::exists(dir / "reference.json")) << dir << ": no references; run through ctest";
   LoadOptions options;
   options.dtype = parse_float_dtype(c.dtype);
+  options.device = parse_device(c.device);
   CausalLM lm = load_causal_lm(model_dir, options);
   const auto rows = read_probe_rows(dir / "ids.jsonl", lm->config().vocab_size);
-  const ProbeResult result = run_probe(lm, rows, /*batch_size=*/8, at::kCPU);
+  const ProbeResult result = run_probe(lm, rows, /*batch_size=*/8, options.device);
 
   const auto reference = safetensors::TensorStore::open_file(dir / "reference.safetensors");
   std::ifstream summary_file(dir / "reference.json");
@@ -92,11 +95,21 @@ std::vector<Case> cases() {
   // SmolLM2-135M on real text: 30 layers, logits up to ~30 in magnitude.
   out.push_back({"smollm2", "fp32", 1e-3, 1e-5});
   out.push_back({"smollm2", "bf16", 0.5, 1e-3});
+  // Where a GPU is present the fp32 cases also run on it, against the same
+  // CPU references and tolerances (these cases exist only on such machines).
+  if (torch::cuda::is_available()) {
+    const size_t n = out.size();
+    for (size_t i = 0; i < n; ++i)
+      if (out[i].dtype == "fp32") out.push_back({out[i].model, "fp32", out[i].logit_tol, out[i].loss_tol, "cuda"});
+  }
   return out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Transformers, ForwardParity, ::testing::ValuesIn(cases()),
-                         [](const auto& info) { return info.param.model + "_" + info.param.dtype; });
+                         [](const auto& info) {
+                           return info.param.model + "_" + info.param.dtype +
+                                  (info.param.device == "cpu" ? "" : "_" + info.param.device);
+                         });
 
 }  // namespace
 }  // namespace finch::model
