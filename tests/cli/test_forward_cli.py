@@ -83,8 +83,9 @@ def test_errors(tmp):
                  "bad.jsonl:2", "500", "outside the vocabulary")
     expect_error("bad dtype", run("forward", "--model", model, "--ids-file", ids, "--dtype", "fp8"),
                  "dtype 'fp8'")
-    expect_error("cuda without a device", run("forward", "--model", model, "--ids-file", ids, "--device", "cuda"),
-                 "no CUDA device") if not torch.cuda.is_available() else None
+    if not torch.cuda.is_available():
+        expect_error("cuda without a device", run("forward", "--model", model, "--ids-file", ids, "--device", "cuda"),
+                     "no CUDA device")
 
     other = os.path.join(tmp, "gpt2")
     shutil.copytree(model, other)

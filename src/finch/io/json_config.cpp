@@ -36,44 +36,33 @@ void JsonConfig::wrong_type(const std::string& key, const char* expected) const 
   fail("{}: expected {}, got {}", where(key), expected, find(key)->dump());
 }
 
-int64_t JsonConfig::get_int(const std::string& key, std::optional<int64_t> fallback) const {
+// One scalar read: the fallback when absent, else the value if `is_type` holds.
+template <typename T>
+T JsonConfig::get_scalar(const std::string& key, const std::optional<T>& fallback, const char* expected,
+                         bool (nlohmann::json::*is_type)() const noexcept) const {
   const auto* v = find(key);
   if (v == nullptr) {
-    if (!fallback) fail("{}: required, expected an integer", where(key));
+    if (!fallback) fail("{}: required, expected {}", where(key), expected);
     return *fallback;
   }
-  if (!v->is_number_integer()) wrong_type(key, "an integer");
-  return v->get<int64_t>();
+  if (!(v->*is_type)()) wrong_type(key, expected);
+  return v->get<T>();
+}
+
+int64_t JsonConfig::get_int(const std::string& key, std::optional<int64_t> fallback) const {
+  return get_scalar(key, fallback, "an integer", &nlohmann::json::is_number_integer);
 }
 
 double JsonConfig::get_float(const std::string& key, std::optional<double> fallback) const {
-  const auto* v = find(key);
-  if (v == nullptr) {
-    if (!fallback) fail("{}: required, expected a number", where(key));
-    return *fallback;
-  }
-  if (!v->is_number()) wrong_type(key, "a number");
-  return v->get<double>();
+  return get_scalar(key, fallback, "a number", &nlohmann::json::is_number);
 }
 
 bool JsonConfig::get_bool(const std::string& key, std::optional<bool> fallback) const {
-  const auto* v = find(key);
-  if (v == nullptr) {
-    if (!fallback) fail("{}: required, expected true or false", where(key));
-    return *fallback;
-  }
-  if (!v->is_boolean()) wrong_type(key, "true or false");
-  return v->get<bool>();
+  return get_scalar(key, fallback, "true or false", &nlohmann::json::is_boolean);
 }
 
 std::string JsonConfig::get_string(const std::string& key, std::optional<std::string> fallback) const {
-  const auto* v = find(key);
-  if (v == nullptr) {
-    if (!fallback) fail("{}: required, expected a string", where(key));
-    return *fallback;
-  }
-  if (!v->is_string()) wrong_type(key, "a string");
-  return v->get<std::string>();
+  return get_scalar(key, fallback, "a string", &nlohmann::json::is_string);
 }
 
 std::vector<std::string> JsonConfig::get_strings(const std::string& key) const {

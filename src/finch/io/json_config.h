@@ -35,6 +35,9 @@ class JsonConfig {
  private:
   const nlohmann::json* find(const std::string& key) const;
   [[noreturn]] void wrong_type(const std::string& key, const char* expected) const;
+  template <typename T>
+  T get_scalar(const std::string& key, const std::optional<T>& fallback, const char* expected,
+               bool (nlohmann::json::*is_type)() const noexcept) const;
 
   std::string source_;
   nlohmann::json json_;

@@ -32,16 +32,14 @@ AttentionMasks build_attention_masks(const at::Tensor& attention_mask, int64_t T
 
   const at::Tensor pos = at::arange(T, at::TensorOptions().dtype(at::kLong).device(device));
   const at::Tensor q = pos.unsqueeze(1), k = pos.unsqueeze(0);
-  const at::Tensor diagonal = q == k;
   at::Tensor full = (k <= q).unsqueeze(0).unsqueeze(0);  // [1, 1, T, T]
   if (padded) {
     const at::Tensor key_valid = attention_mask.to(device).to(at::kBool).unsqueeze(1).unsqueeze(1);  // [B, 1, 1, T]
     // A padding query sees at least itself, so no row is empty; its output is never used.
-    full = at::logical_or(at::logical_and(full, key_valid), diagonal);
+    full = at::logical_or(at::logical_and(full, key_valid), q == k);
+    masks.full = full;
   }
-  if (padded) masks.full = full;
-  if (window_binds) masks.sliding = at::logical_and(full, (q - k) < *c.sliding_window);
-  else if (has_sliding) masks.sliding = masks.full;
+  masks.sliding = window_binds ? at::logical_and(full, (q - k) < *c.sliding_window) : masks.full;
   return masks;
 }
 
