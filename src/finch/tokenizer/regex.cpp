@@ -1,0 +1,1 @@
+// regex: being written.

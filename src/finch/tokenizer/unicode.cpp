@@ -1,0 +1,1 @@
+// unicode: being written.
