@@ -388,7 +388,7 @@ TEST(Jinja, ParseErrorsNameLineAndColumn) {
 TEST(Jinja, RuntimeErrorsNameLineAndColumn) {
   EXPECT_EQ(error_of("ok\n{{ 'a' + 1 }}"), "t:2:8: can only concatenate str (not \"int\") to str");
   EXPECT_EQ(error_of("{% for m in messages %}\n{{ m.content.x.y }}{% endfor %}", R"({"messages": [{}]})"),
-            "t:2:15: 'dict object' has no attribute 'content'");
+            "t:2:13: 'dict object' has no attribute 'content'");
   EXPECT_EQ(error_of("{{ none | length }}"), "t:1:11: object of type 'NoneType' has no len()");
 }
 
@@ -403,7 +403,7 @@ TEST(Jinja, RaiseExceptionCarriesTheMessage) {
 
 TEST(Jinja, SandboxRefusesMutatingMethods) {
   EXPECT_EQ(error_of("{% set l = [1] %}{{ l.append(2) }}"),
-            "t:1:30: access to attribute 'append' of 'list' object is unsafe.");
+            "t:1:29: access to attribute 'append' of 'list' object is unsafe.");
   EXPECT_NE(error_of("{{ d.update({'a': 2}) }}", R"({"d": {}})").find("'update' of 'dict' object is unsafe"),
             std::string::npos);
   EXPECT_NE(error_of("{{ m.pop('content') }}", R"({"m": {"content": "x"}})").find("unsafe"), std::string::npos);
@@ -416,7 +416,7 @@ TEST(Jinja, SandboxRefusesMutatingMethods) {
 TEST(Jinja, UnknownFilterUnderIfFailsOnlyWhenRun) {
   const char* source = "{% if x %}{{ x | nosuchfilter }}{% endif %}";
   EXPECT_EQ(render(source, R"({"x": false})"), "");
-  EXPECT_EQ(error_of(source, R"({"x": true})"), "t:1:15: No filter named 'nosuchfilter'.");
+  EXPECT_EQ(error_of(source, R"({"x": true})"), "t:1:18: No filter named 'nosuchfilter'.");
 }
 
 TEST(Jinja, ContextKeyOrderIsKeptByTojson) {

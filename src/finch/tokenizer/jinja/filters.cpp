@@ -300,7 +300,7 @@ Value f_title(Interpreter&, const Value& v, CallArgs&) {
       out += cp;
       start = true;
     } else {
-      out += start ? to_upper(cp) : to_lower(cp);
+      out += start ? to_upper(cp) : to_lower(cp);  // jinja2: item[0].upper()
       start = false;
     }
   }

@@ -258,7 +258,7 @@ std::string percent_format(Interpreter& in, const std::string& f, const Value& a
       else sp.zero = true;
     }
     if (sp.align == '<') sp.zero = false;
-    if (sp.align != '<') sp.align = '\0';
+    if (sp.align != '<') sp.align = sp.zero ? '\0' : '>';  // %-format right-aligns strings too
     for (; i < f.size() && std::isdigit(static_cast<unsigned char>(f[i])); ++i)
       sp.width = std::max(sp.width, 0) * 10 + (f[i] - '0');
     if (i < f.size() && f[i] == '.') {

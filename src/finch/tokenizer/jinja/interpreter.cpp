@@ -34,6 +34,16 @@ std::string Interpreter::render(const Body& body, const Dict& context) {
   out_ = &out;
   scope_ = std::make_shared<Scope>();
   for (const auto& [k, v] : context.items) scope_->set(k.text, v);
+  struct BreakCycles {
+    Interpreter& in;
+    ~BreakCycles() {
+      for (auto& weak : in.namespaces_)
+        if (auto ns = weak.lock()) ns->attributes.items.clear();
+      for (auto& weak : in.macro_scopes_)
+        if (auto scope = weak.lock()) scope->vars.clear();
+      in.scope_.reset();
+    }
+  } break_cycles{*this};
   try {
     exec(body);
   } catch (const EvalError& e) {
@@ -236,6 +246,7 @@ void Interpreter::exec_for(const Stmt& s) {
 
 Value Interpreter::make_macro(const Stmt& m, std::shared_ptr<Scope> closure) {
   const Stmt* macro = &m;
+  macro_scopes_.push_back(closure);
   return Value::from_callable(m.text.empty() ? "caller" : m.text,
                               [macro, closure](Interpreter& in, CallArgs& args) {
                                 return in.call_macro(*macro, closure, args);

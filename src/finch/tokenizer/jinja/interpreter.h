@@ -39,6 +39,9 @@ class Interpreter {
   bool apply_test(const std::string& name, const Value& operand, CallArgs& args);
   void check_size(std::size_t bytes) const;
   void count_iterations(std::size_t n);
+  // Namespaces can refer to themselves; render() empties them at the end so
+  // that such cycles do not leak.
+  void track(const std::shared_ptr<Namespace>& ns) { namespaces_.push_back(ns); }
   const Limits& limits() const { return limits_; }
 
  private:
@@ -69,6 +72,8 @@ class Interpreter {
   const Value* block_operand_ = nullptr;  // the rendered body a {% filter %} / {% set %} block filters
   std::size_t iterations_ = 0;
   int call_depth_ = 0;
+  std::vector<std::weak_ptr<Namespace>> namespaces_;
+  std::vector<std::weak_ptr<Scope>> macro_scopes_;  // a scope holds its macros, which hold the scope
 };
 
 // Names of the filters and tests that exist (jinja2 rejects unknown ones when

@@ -310,7 +310,7 @@ void add_globals(std::unordered_map<std::string, Value>& g) {
     return d;
   };
   g["dict"] = method("dict", [make_dict](Interpreter&, CallArgs& a) { return Value::from_dict(make_dict(a, "dict")); });
-  g["namespace"] = method("namespace", [make_dict](Interpreter&, CallArgs& a) {
+  g["namespace"] = method("namespace", [make_dict](Interpreter& in, CallArgs& a) {
     Dict d = make_dict(a, "namespace");
     for (const auto& [k, _] : d.items)
       if (k.is_string() && !k.text.empty() && k.text[0] == '_')
@@ -318,6 +318,7 @@ void add_globals(std::unordered_map<std::string, Value>& g) {
     Value v;
     v.kind = Value::Kind::Namespace;
     v.ns = std::make_shared<Namespace>(Namespace{std::move(d)});
+    in.track(v.ns);
     return v;
   });
   g["joiner"] = method("joiner", [](Interpreter&, CallArgs& a) {

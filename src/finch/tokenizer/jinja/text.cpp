@@ -27,32 +27,58 @@ bool is_cased_letter(char32_t c) {
   auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
   return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL || cat == UTF8PROC_CATEGORY_LT;
 }
-std::string map_case(std::string_view s, bool upper) {
+enum class Case { Upper, Lower, Title };
+
+// Python's full case mappings where one character becomes several (utf8proc
+// maps single code points only); the common ones.
+const char* special_case(char32_t c, Case to) {
+  if (to == Case::Lower) return c == 0x130 ? "i\xcc\x87" : nullptr;
+  bool title = to == Case::Title;
+  switch (c) {
+    case 0xDF: return title ? "Ss" : "SS";
+    case 0xFB00: return title ? "Ff" : "FF";
+    case 0xFB01: return title ? "Fi" : "FI";
+    case 0xFB02: return title ? "Fl" : "FL";
+    case 0xFB03: return title ? "Ffi" : "FFI";
+    case 0xFB04: return title ? "Ffl" : "FFL";
+    case 0xFB05:
+    case 0xFB06: return title ? "St" : "ST";
+    default: return nullptr;
+  }
+}
+
+std::string map_case(std::string_view s, Case to) {
   std::string out;
   out.reserve(s.size());
   for (auto cp : code_points(s)) {
     if (cp.size() == 1) {
-      char c = cp[0];
-      out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
-                   : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      auto c = static_cast<unsigned char>(cp[0]);
+      out += static_cast<char>(to == Case::Lower ? std::tolower(c) : std::toupper(c));
       continue;
     }
     char32_t c = decode(cp);
-    out += encode(static_cast<char32_t>(upper ? utf8proc_toupper(static_cast<utf8proc_int32_t>(c))
-                                              : utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
+    if (const char* special = special_case(c, to)) {
+      out += special;
+      continue;
+    }
+    auto code = static_cast<utf8proc_int32_t>(c);
+    out += encode(static_cast<char32_t>(to == Case::Upper ? utf8proc_toupper(code)
+                                        : to == Case::Lower ? utf8proc_tolower(code)
+                                                            : utf8proc_totitle(code)));
   }
   return out;
 }
 }  // namespace
 
-std::string to_upper(std::string_view s) { return map_case(s, true); }
-std::string to_lower(std::string_view s) { return map_case(s, false); }
+std::string to_upper(std::string_view s) { return map_case(s, Case::Upper); }
+std::string to_lower(std::string_view s) { return map_case(s, Case::Lower); }
+std::string to_title(std::string_view s) { return map_case(s, Case::Title); }
 
 std::string capitalize(std::string_view s) {
   auto cps = code_points(s);
   if (cps.empty()) return {};
   std::string first(cps[0]);
-  return to_upper(first) + to_lower(s.substr(first.size()));
+  return to_title(first) + to_lower(s.substr(first.size()));
 }
 
 std::string py_title(std::string_view s) {
@@ -60,7 +86,7 @@ std::string py_title(std::string_view s) {
   bool prev_cased = false;
   for (auto cp : code_points(s)) {
     char32_t c = decode(cp);
-    out += prev_cased ? to_lower(cp) : to_upper(cp);
+    out += prev_cased ? to_lower(cp) : to_title(cp);
     prev_cased = is_cased_letter(c);
   }
   return out;

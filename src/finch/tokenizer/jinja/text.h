@@ -9,6 +9,7 @@ namespace finch::tokenizer::jinja {
 
 std::string to_upper(std::string_view s);
 std::string to_lower(std::string_view s);
+std::string to_title(std::string_view s);  // title case of each character
 std::string capitalize(std::string_view s);   // str.capitalize
 std::string py_title(std::string_view s);     // str.title
 // str.strip(chars) family; chars == nullptr strips whitespace.

@@ -2,6 +2,7 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -44,9 +45,19 @@ Value Value::from_string(std::string s) {
   v.text = std::move(s);
   return v;
 }
+namespace {
+std::uint32_t nesting_of(const List& items) {
+  std::uint32_t n = 0;
+  for (const Value& item : items) n = std::max(n, item.nesting);
+  if (n + 1 > kMaxValueNesting) raise("lists and dicts nested more than " + std::to_string(kMaxValueNesting) + " deep");
+  return n + 1;
+}
+}  // namespace
+
 Value Value::from_list(List items) {
   Value v;
   v.kind = Kind::List;
+  v.nesting = nesting_of(items);
   v.list = std::make_shared<const List>(std::move(items));
   return v;
 }
@@ -58,6 +69,10 @@ Value Value::from_tuple(List items) {
 Value Value::from_dict(Dict d) {
   Value v;
   v.kind = Kind::Dict;
+  std::uint32_t n = 0;
+  for (const auto& [k, item] : d.items) n = std::max(n, item.nesting);
+  if (n + 1 > kMaxValueNesting) raise("lists and dicts nested more than " + std::to_string(kMaxValueNesting) + " deep");
+  v.nesting = n + 1;
   v.dict = std::make_shared<const Dict>(std::move(d));
   return v;
 }
@@ -318,7 +333,22 @@ std::string to_str(const Value& v) {
     case Value::Kind::List: return join_repr(*v.list, "[", "]", false);
     case Value::Kind::Tuple: return join_repr(*v.list, "(", ")", true);
     case Value::Kind::Dict: return dict_repr(*v.dict);
-    case Value::Kind::Namespace: return "<Namespace " + dict_repr(v.ns->attributes) + ">";
+    case Value::Kind::Namespace: {
+      // A namespace can hold itself; Python prints the inner one as {...}.
+      thread_local std::vector<const Namespace*> active;
+      if (std::find(active.begin(), active.end(), v.ns.get()) != active.end()) return "<Namespace {...}>";
+      if (active.size() > kMaxValueNesting) raise("maximum recursion depth exceeded while getting the repr of an object");
+      active.push_back(v.ns.get());
+      std::string out;
+      try {
+        out = "<Namespace " + dict_repr(v.ns->attributes) + ">";
+      } catch (...) {
+        active.pop_back();
+        throw;
+      }
+      active.pop_back();
+      return out;
+    }
     case Value::Kind::Callable: return "<function " + v.callable->name + ">";
   }
   return "";

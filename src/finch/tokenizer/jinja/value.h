@@ -26,6 +26,8 @@ struct EvalError : std::runtime_error {
 };
 [[noreturn]] void raise(const std::string& message);
 
+inline constexpr std::uint32_t kMaxValueNesting = 500;
+
 struct Value;
 struct Dict;
 struct Namespace;
@@ -49,6 +51,9 @@ struct Value {
   std::string text;                // String; for Undefined: why it is undefined
   bool unsafe = false;             // Undefined from a refused attribute: using it is a SecurityError
   bool markup = false;             // String marked safe (markupsafe.Markup): `+` escapes the other side
+  // How deeply lists and dicts nest inside this one. Bounded (kMaxNesting) so
+  // that printing, comparing and freeing a value cannot exhaust the stack.
+  std::uint32_t nesting = 0;
   std::shared_ptr<const List> list;  // List, Tuple: immutable in the sandbox, so shared
   std::shared_ptr<const Dict> dict;
   std::shared_ptr<Namespace> ns;     // the one mutable object templates have
