@@ -22,8 +22,10 @@ void Model::set_vocab(const nlohmann::json& vocab, const std::string& where) {
   if (!vocab.is_object()) fail("{}.vocab: expected an object of token -> id", where);
   vocab_.reserve(vocab.size());
   for (const auto& [token, id] : vocab.items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
-      fail("{}.vocab: id of token '{}' must be a non-negative integer", where, token);
+    // Vocabularies are dense: an id far beyond the vocabulary size is a broken file.
+    const int64_t limit = static_cast<int64_t>(vocab.size()) + 10'000'000;
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > limit)
+      fail("{}.vocab: id of token '{}' must be an integer in [0, {}]", where, token, limit);
     vocab_[token] = id.get<int32_t>();
   }
   for (const auto& [token, id] : vocab_) {

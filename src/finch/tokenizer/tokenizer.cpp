@@ -28,6 +28,16 @@ Tokenizer Tokenizer::from_file(const std::filesystem::path& path) {
 }
 
 Tokenizer Tokenizer::from_json(const nlohmann::json& j, const std::string& where) {
+  try {
+    return build(j, where);
+  } catch (const nlohmann::json::exception& e) {
+    // A value of the wrong JSON type deep in a component (the stages read
+    // their keys directly): still one line naming the file.
+    fail("{}: unexpected JSON structure: {}", where, e.what());
+  }
+}
+
+Tokenizer Tokenizer::build(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) fail("{}: expected a JSON object", where);
   Tokenizer t;
   t.where_ = where;

@@ -56,6 +56,7 @@ class Tokenizer {
 
  private:
   Tokenizer();
+  static Tokenizer build(const nlohmann::json& j, const std::string& where);
   // Pieces of `text`: either an added token's id or text still to tokenize.
   struct Piece {
     std::string text;
