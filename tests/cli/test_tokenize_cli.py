@@ -1,0 +1,93 @@
+"""End to end through the finch binary: `finch tokenize` against transformers
+(ids, chat templates, decoding) and the one-line errors for bad input.
+
+Usage: test_tokenize_cli.py FINCH_BINARY TOKENIZER_CASES_DIR
+(TOKENIZER_CASES_DIR is what tests/parity/gen/make_tokenizer_cases.py wrote;
+its _work/smollm2-gguf holds SmolLM2's tokenizer with a chat template.)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from transformers import AutoTokenizer
+
+FINCH, CASES = sys.argv[1], sys.argv[2]
+MODEL = os.path.join(CASES, "_work", "smollm2-gguf")
+failures = []
+
+
+def run(*args):
+    return subprocess.run([FINCH, "tokenize", "--model", MODEL, *args], capture_output=True, text=True, timeout=300)
+
+
+def check(name, condition, detail=""):
+    print(("ok   " if condition else "FAIL ") + name + (f": {detail}" if not condition and detail else ""))
+    if not condition:
+        failures.append(name)
+
+
+def expect_error(name, result, *fragments):
+    lines = result.stderr.strip().splitlines()
+    ok = (result.returncode == 1 and len(lines) == 1 and lines[0].startswith("finch: error: ")
+          and all(f in lines[0] for f in fragments))
+    check(name, ok, f"rc={result.returncode} stderr={result.stderr.strip()!r}")
+
+
+def main():
+    hf = AutoTokenizer.from_pretrained(MODEL)
+    texts = ["Hello world", "  spaces\tand\nnewlines  ", "<|im_start|>user\nhi<|im_end|>", "数字 12345 😀", ""]
+    conversations = [
+        [{"role": "user", "content": "What is 2+2?"}],
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+         {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "Bye"}],
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        r = run("--text", texts[0])
+        check("--text prints HF's ids", r.returncode == 0 and json.loads(r.stdout) == hf(texts[0])["input_ids"],
+              r.stdout + r.stderr)
+        r = run("--text", texts[0], "--no-special")
+        check("--no-special", json.loads(r.stdout) == hf(texts[0], add_special_tokens=False)["input_ids"], r.stdout)
+
+        path = os.path.join(tmp, "in.jsonl")
+        with open(path, "w") as f:
+            for i, t in enumerate(texts):
+                f.write(json.dumps(t if i % 2 else {"text": t}) + "\n")
+        r = run("--file", path)
+        got = [json.loads(line) for line in r.stdout.splitlines()]
+        check("--file: one line per input, HF's ids", got == [hf(t)["input_ids"] for t in texts], r.stdout + r.stderr)
+
+        for add in (False, True):
+            for conv in conversations:
+                args = ["--chat", "--text", json.dumps(conv)] + (["--add-generation-prompt"] if add else [])
+                r = run(*args)
+                out = json.loads(r.stdout) if r.returncode == 0 else {}
+                text = hf.apply_chat_template(conv, tokenize=False, add_generation_prompt=add)
+                ids = hf.apply_chat_template(conv, tokenize=True, add_generation_prompt=add, return_dict=False)
+                check(f"--chat (generation prompt {add}) text and ids equal apply_chat_template",
+                      out.get("text") == text and out.get("ids") == list(ids), f"{out} vs {text!r} {ids}")
+
+        ids = hf("Hello <|im_end|> world")["input_ids"]
+        r = run("--decode", "--text", json.dumps(ids))
+        check("--decode", json.loads(r.stdout) == hf.decode(ids), r.stdout)
+        r = run("--decode", "--no-special", "--text", json.dumps(ids))
+        check("--decode --no-special skips special tokens",
+              json.loads(r.stdout) == hf.decode(ids, skip_special_tokens=True), r.stdout)
+
+        bad = os.path.join(tmp, "bad.jsonl")
+        with open(bad, "w") as f:
+            f.write('"fine"\n{"txt": 1}\n')
+        expect_error("bad --file line names file and line", run("--file", bad), "bad.jsonl line 2",
+                     'expected a JSON string or {"text"')
+        expect_error("--decode wants ids", run("--decode", "--text", '["a"]'), "--text", "token ids")
+        expect_error("--chat wants messages", run("--chat", "--text", '"hi"'), "messages")
+        r = subprocess.run([FINCH, "tokenize", "--model", tmp, "--text", "x"], capture_output=True, text=True)
+        expect_error("missing tokenizer.json", r, "no tokenizer.json")
+        expect_error("neither --text nor --file", run(), "--text or --file")
+    print(f"{len(failures)} failures")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
