@@ -5,14 +5,17 @@
 
 namespace finch {
 
-JsonConfig JsonConfig::load(const std::filesystem::path& path) {
+nlohmann::json read_json_file(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) fail("{}: file not found", path.string());
-  nlohmann::json json;
   try {
-    json = nlohmann::json::parse(read_text_file(path));
+    return nlohmann::json::parse(read_text_file(path));
   } catch (const nlohmann::json::exception& e) {
     fail("{}: not valid JSON ({})", path.string(), e.what());
   }
+}
+
+JsonConfig JsonConfig::load(const std::filesystem::path& path) {
+  nlohmann::json json = read_json_file(path);
   if (!json.is_object()) fail("{}: expected a JSON object at the top level", path.string());
   return JsonConfig(path.string(), std::move(json));
 }

@@ -12,6 +12,9 @@
 
 namespace finch {
 
+// Parses a JSON file; a missing or malformed file is one line naming it.
+nlohmann::json read_json_file(const std::filesystem::path& path);
+
 class JsonConfig {
  public:
   static JsonConfig load(const std::filesystem::path& path);

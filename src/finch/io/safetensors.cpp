@@ -6,6 +6,7 @@
 #include <set>
 
 #include "finch/core/error.h"
+#include "finch/io/json_config.h"
 
 namespace finch::safetensors {
 namespace fs = std::filesystem;
@@ -77,12 +78,7 @@ TensorStore TensorStore::open_model_dir(const fs::path& dir) {
   if (!fs::exists(index))
     fail("{}: no model.safetensors or model.safetensors.index.json (finch reads safetensors weights only)",
          dir.string());
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(read_text_file(index));
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: not valid JSON ({})", index.string(), e.what());
-  }
+  const nlohmann::json json = read_json_file(index);
   if (!json.is_object() || !json.contains("weight_map") || !json["weight_map"].is_object())
     fail("{}: expected an object with a 'weight_map' object", index.string());
   TensorStore store;

@@ -100,13 +100,9 @@ std::string wordpiece_cleanup(std::string s) {
 
 Decoder make_decoder(const nlohmann::json& j, const std::string& where) {
   if (j.is_null()) return {};
-  if (!j.is_object()) fail("{}: expected an object", where);
-  const std::string type = value_or<std::string>(j, "type", "", where);
+  const std::string type = stage_type(j, where);
   if (type == "Sequence") {
-    std::vector<Decoder> parts;
-    const auto& list = required(j, "decoders", where);
-    for (std::size_t i = 0; i < list.size(); ++i)
-      if (auto d = make_decoder(list[i], fmt::format("{}.decoders[{}]", where, i))) parts.push_back(d);
+    auto parts = sequence_parts<Decoder>(j, "decoders", where, make_decoder);
     return [parts](std::vector<std::string>& tokens) {
       for (const auto& d : parts) d(tokens);
     };
@@ -226,13 +222,9 @@ Decoder make_decoder(const nlohmann::json& j, const std::string& where) {
 
 PostProcessor make_post_processor(const nlohmann::json& j, const std::string& where) {
   if (j.is_null()) return {};
-  if (!j.is_object()) fail("{}: expected an object", where);
-  const std::string type = value_or<std::string>(j, "type", "", where);
+  const std::string type = stage_type(j, where);
   if (type == "Sequence") {
-    std::vector<PostProcessor> parts;
-    const auto& list = required(j, "processors", where);
-    for (std::size_t i = 0; i < list.size(); ++i)
-      if (auto p = make_post_processor(list[i], fmt::format("{}.processors[{}]", where, i))) parts.push_back(p);
+    auto parts = sequence_parts<PostProcessor>(j, "processors", where, make_post_processor);
     return [parts](std::vector<int32_t> ids) {
       for (const auto& p : parts) ids = p(std::move(ids));
       return ids;

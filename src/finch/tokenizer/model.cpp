@@ -84,8 +84,7 @@ class WordPiece final : public Model {
 }  // namespace
 
 std::unique_ptr<Model> make_model(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object()) fail("{}: expected an object", where);
-  std::string type = value_or<std::string>(j, "type", "", where);
+  std::string type = stage_type(j, where);
   if (type.empty()) {  // files written before "type" existed: tell the models apart by their keys
     if (j.contains("merges")) type = "BPE";
     else if (j.contains("max_input_chars_per_word")) type = "WordPiece";

@@ -107,13 +107,9 @@ std::string replace_all(const Regex& pattern, const std::string& s, const std::s
 
 Normalizer make_normalizer(const nlohmann::json& j, const std::string& where) {
   if (j.is_null()) return {};
-  if (!j.is_object()) fail("{}: expected an object", where);
-  const std::string type = value_or<std::string>(j, "type", "", where);
+  const std::string type = stage_type(j, where);
   if (type == "Sequence") {
-    std::vector<Normalizer> parts;
-    const auto& list = required(j, "normalizers", where);
-    for (std::size_t i = 0; i < list.size(); ++i)
-      if (auto n = make_normalizer(list[i], fmt::format("{}.normalizers[{}]", where, i))) parts.push_back(n);
+    auto parts = sequence_parts<Normalizer>(j, "normalizers", where, make_normalizer);
     return [parts](std::string& s) {
       for (const auto& n : parts) n(s);
     };

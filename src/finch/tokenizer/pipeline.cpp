@@ -17,6 +17,11 @@ const nlohmann::json& required(const nlohmann::json& j, const char* key, const s
   return *it;
 }
 
+std::string stage_type(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) fail("{}: expected an object", where);
+  return value_or<std::string>(j, "type", "", where);
+}
+
 namespace {
 // GPT-2: printable Latin-1 bytes stand for themselves, the other 68 are
 // shifted to U+0100.. in byte order, so every byte has a visible character.

@@ -4,6 +4,7 @@
 // A stage is a plain function; a Sequence is the composition of its parts.
 #pragma once
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -47,6 +48,19 @@ bool append_unicode_bytes(std::string& out, const std::string& text);
 
 [[noreturn]] void throw_type_error(const std::string& where, const char* key, const char* got);
 const nlohmann::json& required(const nlohmann::json& j, const char* key, const std::string& where);
+
+// The "type" of a stage object (an error when `j` is not an object).
+std::string stage_type(const nlohmann::json& j, const std::string& where);
+
+// The stages of a Sequence: each element of j[key] built by `make`; absent ones are dropped.
+template <typename Stage, typename Make>
+std::vector<Stage> sequence_parts(const nlohmann::json& j, const char* key, const std::string& where, Make&& make) {
+  std::vector<Stage> parts;
+  const auto& list = required(j, key, where);
+  for (std::size_t i = 0; i < list.size(); ++i)
+    if (Stage part = make(list[i], fmt::format("{}.{}[{}]", where, key, i))) parts.push_back(std::move(part));
+  return parts;
+}
 
 // Reads key `key` of object `j`, or `fallback` when absent or null; a wrong
 // type is an error naming where/key.

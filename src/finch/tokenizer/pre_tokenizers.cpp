@@ -182,13 +182,9 @@ PreTokenizer metaspace(const nlohmann::json& j, const std::string& where) {
 
 PreTokenizer make_pre_tokenizer(const nlohmann::json& j, const std::string& where) {
   if (j.is_null()) return {};
-  if (!j.is_object()) fail("{}: expected an object", where);
-  const std::string type = value_or<std::string>(j, "type", "", where);
+  const std::string type = stage_type(j, where);
   if (type == "Sequence") {
-    std::vector<PreTokenizer> parts;
-    const auto& list = required(j, "pretokenizers", where);
-    for (std::size_t i = 0; i < list.size(); ++i)
-      if (auto p = make_pre_tokenizer(list[i], fmt::format("{}.pretokenizers[{}]", where, i))) parts.push_back(p);
+    auto parts = sequence_parts<PreTokenizer>(j, "pretokenizers", where, make_pre_tokenizer);
     return [parts](std::vector<Split>& pieces) {
       for (const auto& p : parts) p(pieces);
     };

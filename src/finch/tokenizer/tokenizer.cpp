@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "finch/core/error.h"
-#include "finch/core/files.h"
+#include "finch/io/json_config.h"
 #include "finch/tokenizer/model.h"
 #include "finch/tokenizer/unicode.h"
 
@@ -18,13 +18,7 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::from_file(const std::filesystem::path& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: not valid JSON: {}", path.string(), e.what());
-  }
-  return from_json(j, path.string());
+  return from_json(read_json_file(path), path.string());
 }
 
 Tokenizer Tokenizer::from_json(const nlohmann::json& j, const std::string& where) {

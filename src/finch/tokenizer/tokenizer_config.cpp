@@ -4,6 +4,7 @@
 
 #include "finch/core/error.h"
 #include "finch/core/files.h"
+#include "finch/io/json_config.h"
 #include "finch/tokenizer/chat_template.h"
 
 namespace finch::tokenizer {
@@ -28,12 +29,7 @@ TokenizerConfig TokenizerConfig::from_dir(const std::filesystem::path& dir) {
   const auto path = dir / "tokenizer_config.json";
   if (std::filesystem::exists(path)) {
     const std::string where = path.string();
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_text_file(path));
-    } catch (const nlohmann::json::exception& e) {
-      fail("{}: not valid JSON: {}", where, e.what());
-    }
+    const nlohmann::json j = read_json_file(path);
     if (!j.is_object()) fail("{}: expected a JSON object", where);
     c.bos_token = special_token(j, "bos_token", where);
     c.eos_token = special_token(j, "eos_token", where);
@@ -152,12 +148,7 @@ PretrainedTokenizer PretrainedTokenizer::from_dir(const std::filesystem::path& d
   if (!std::filesystem::exists(json_path))
     fail("{}: no tokenizer.json (finch reads the fast-tokenizer file; convert with transformers or finch import-gguf)",
          dir.string());
-  nlohmann::json tokenizer_json;
-  try {
-    tokenizer_json = nlohmann::json::parse(read_text_file(json_path));
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: not valid JSON: {}", json_path.string(), e.what());
-  }
+  nlohmann::json tokenizer_json = read_json_file(json_path);
   if (const auto config_path = dir / "tokenizer_config.json"; std::filesystem::exists(config_path)) {
     const auto config = nlohmann::json::parse(read_text_file(config_path), nullptr, /*allow_exceptions=*/false);
     if (config.is_object() && tokenizer_json.is_object() && tokenizer_json.contains("model"))
