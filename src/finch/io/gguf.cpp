@@ -1,5 +1,7 @@
 #include "finch/io/gguf.h"
 
+#include <fmt/ranges.h>
+
 #include <array>
 #include <cstring>
 #include <limits>
@@ -174,10 +176,18 @@ std::vector<int64_t> TensorInfo::torch_shape() const {
   return std::vector<int64_t>(dims.rbegin(), dims.rend());
 }
 
-File::File(const std::filesystem::path& path) : mapping_(MappedFile::open(path)) {
-  const std::string file = path.string();
-  Cursor c(file, mapping_->data(), mapping_->size());
-  if (mapping_->size() < 4 || std::memcmp(mapping_->data(), "GGUF", 4) != 0)
+File::File(const std::filesystem::path& path)
+    : mapping_(MappedFile::open(path)), path_(path), data_(mapping_->data()), size_(mapping_->size()) {
+  parse();
+}
+
+File::File(const std::string& name, const uint8_t* data, uint64_t size) : path_(name), data_(data), size_(size) {
+  parse();
+}
+
+void File::parse() {
+  Cursor c(path_.string(), data_, size_);
+  if (size_ < 4 || std::memcmp(data_, "GGUF", 4) != 0)
     c.fail_at("the file does not start with the magic 'GGUF'");
   c.take(4, "magic");
   version_ = c.read<uint32_t>("version");
@@ -190,7 +200,7 @@ File::File(const std::filesystem::path& path) : mapping_(MappedFile::open(path))
   const uint64_t n_metadata = c.read<uint64_t>("metadata count");
   // A metadata entry takes at least 8 (key length) + 4 (type) + 1 bytes; a tensor info at least 8 + 4 + 8 + 4 + 8.
   if (n_metadata > c.remaining() / 13)
-    c.fail_at("metadata count {} cannot fit in the {}-byte file", n_metadata, mapping_->size());
+    c.fail_at("metadata count {} cannot fit in the {}-byte file", n_metadata, size_);
   for (uint64_t k = 0; k < n_metadata; ++k) {
     std::string key = c.read_string("metadata key");
     const uint32_t type = c.read<uint32_t>("metadata type");
@@ -207,7 +217,7 @@ File::File(const std::filesystem::path& path) : mapping_(MappedFile::open(path))
   }
 
   if (n_tensors > c.remaining() / 32)
-    c.fail_at("tensor count {} cannot fit in the {}-byte file", n_tensors, mapping_->size());
+    c.fail_at("tensor count {} cannot fit in the {}-byte file", n_tensors, size_);
   for (uint64_t k = 0; k < n_tensors; ++k) {
     TensorInfo t;
     const uint64_t name_length = c.read<uint64_t>("tensor name");
@@ -245,9 +255,9 @@ File::File(const std::filesystem::path& path) : mapping_(MappedFile::open(path))
   const uint64_t header_end = c.pos();
   data_offset_ = header_end + (alignment_ - header_end % alignment_) % alignment_;
   if (tensors_.empty()) return;  // vocabulary-only files may end right after the header
-  if (data_offset_ > mapping_->size())
-    c.fail_at("the data area starts at byte {}, past the end of the {}-byte file", data_offset_, mapping_->size());
-  const uint64_t data_size = mapping_->size() - data_offset_;
+  if (data_offset_ > size_)
+    c.fail_at("the data area starts at byte {}, past the end of the {}-byte file", data_offset_, size_);
+  const uint64_t data_size = size_ - data_offset_;
   for (const auto& t : tensors_)
     if (t.offset > data_size || t.n_bytes > data_size - t.offset)
       c.fail_at("tensor '{}' ({} {}, {} bytes at offset {}) runs past the {}-byte data area", t.name,
@@ -265,7 +275,7 @@ const TensorInfo* File::find_tensor(const std::string& name) const {
 }
 
 const uint8_t* File::tensor_data(const TensorInfo& info) const {
-  return mapping_->data() + data_offset_ + info.offset;
+  return data_ + data_offset_ + info.offset;
 }
 
 namespace {

@@ -73,8 +73,11 @@ struct TensorInfo {
 class File {
  public:
   explicit File(const std::filesystem::path& path);
+  // Parses bytes held elsewhere (tests, fuzzing); they must outlive the File.
+  // `name` stands for the file in error messages.
+  File(const std::string& name, const uint8_t* data, uint64_t size);
 
-  const std::filesystem::path& path() const { return mapping_->path(); }
+  const std::filesystem::path& path() const { return path_; }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }
@@ -102,7 +105,12 @@ class File {
   const uint8_t* tensor_data(const TensorInfo& info) const;
 
  private:
-  std::shared_ptr<MappedFile> mapping_;
+  void parse();
+
+  std::shared_ptr<MappedFile> mapping_;  // null when the bytes are held elsewhere
+  std::filesystem::path path_;
+  const uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;
