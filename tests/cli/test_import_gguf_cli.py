@@ -122,6 +122,18 @@ def compare_tokenizer(tag, out, hf, expect_json_equal=True):
     for key in ("add_bos_token", "add_eos_token"):
         check(f"{tag}: tokenizer_config {key}", config.get(key) == bool(getattr(hf, key, False)),
               f"{config.get(key)} vs {getattr(hf, key, None)}")
+    # finch's own tokenizer reads the written files to the same ids.
+    inputs = os.path.join(out, "strings.jsonl")
+    with open(inputs, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(s) + "\n" for s in strings)
+    for add_special in (True, False):
+        r = run("tokenize", "--model", out, "--file", inputs, *([] if add_special else ["--no-special"]))
+        got = [json.loads(line) for line in r.stdout.splitlines()] if r.returncode == 0 else []
+        want = hf(strings, add_special_tokens=add_special)["input_ids"]
+        wrong = [i for i in range(len(want)) if i >= len(got) or got[i] != want[i]]
+        check(f"{tag}: finch tokenize on the import gives transformers' ids (add_special_tokens={add_special})",
+              not wrong, f"rc={r.returncode} {r.stderr.strip()[:200]} {len(wrong)} differ")
+    os.remove(inputs)
     # The directory alone also loads in transformers and tokenizes the same.
     reloaded = AutoTokenizer.from_pretrained(out)
     sample = strings[:300]

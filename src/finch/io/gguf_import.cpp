@@ -150,6 +150,7 @@ ImportSummary import_gguf(const ImportOptions& options) {
   const bool tokenizer_only = options.tokenizer_only || file.tensors().empty();
   if (tokenizer_only) {
     if (!has_tokenizer(file)) fail("{}: no tensors and no tokenizer.ggml.model: nothing to import", where);
+    if (options.dtype) log_warning("import-gguf: --dtype is ignored: only the tokenizer is imported");
     fs::create_directories(options.out);
     write_tokenizer(file, options.out);
     summary.wrote_tokenizer = true;
