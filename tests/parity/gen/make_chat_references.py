@@ -94,6 +94,26 @@ CONVERSATIONS = {
         {"role": "assistant", "content": "Yes.", "reasoning_content": "7 has no divisors but 1 and 7."},
         {"role": "user", "content": "And 9?"},
     ], {"add_generation_prompt": True}),
+    # Tool-call arguments as a JSON string (what OpenAI-style clients send), no final answer yet.
+    "tool_call_string_arguments": ([
+        {"role": "user", "content": "Weather in Oslo and Rome?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_000000001", "type": "function",
+             "function": {"name": "get_weather", "arguments": "{\"city\": \"Oslo\"}"}},
+            {"id": "call_000000002", "type": "function",
+             "function": {"name": "get_weather", "arguments": "{\"city\": \"Rome\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_000000001", "name": "get_weather", "content": "-3"},
+        {"role": "tool", "tool_call_id": "call_000000002", "name": "get_weather", "content": "18"},
+    ], {"add_generation_prompt": True, "tools": [WEATHER_TOOL]}),
+    # An extra keyword argument, as `apply_chat_template(..., enable_thinking=False)` passes it.
+    "thinking_disabled": ([
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "Say hi."},
+    ], {"add_generation_prompt": True, "enable_thinking": False}),
+    "system_only_empty_user": ([
+        {"role": "system", "content": "System prompt only."},
+        {"role": "user", "content": ""},
+    ], {"add_generation_prompt": False}),
 }
 
 

@@ -375,6 +375,19 @@ TEST(Jinja, FailsWhereJinja2Fails) {
   }
 }
 
+// Found by comparing random templates with jinja2: lazy filter results, dict
+// views, block-set scoping, Markup.
+TEST(Jinja, PythonObjectQuirks) {
+  // select/map/... return generators: always true, printed lazily, fine to join or list.
+  EXPECT_EQ(render(R"({{ "yes" if ([] | select) else "no" }})"), "yes");
+  EXPECT_EQ(render(R"({{ ["a"] | map("upper") | join }})"), "A");
+  EXPECT_NE(error_of("{{ [1] | map('string') | length }}"), "");  // len() of a generator
+  EXPECT_EQ(render("{{ d.keys() }}|{{ d.items() | list }}|{{ d.values() | length }}", R"({"d": {"a": 1}})"),
+            "dict_keys(['a'])|[('a', 1)]|1");
+  EXPECT_EQ(render("{% set x = 1 %}{% set y %}{% set x = 2 %}{{ x }}{% endset %}{{ x }}{{ y }}"), "12");
+  EXPECT_EQ(render(R"({{ "%s" % [1] }}|{{ "<" | safe + "<" }}|{{ ["x" | safe] }})"), "[1]|<&lt;|[Markup('x')]");
+}
+
 TEST(Jinja, ParseErrorsNameLineAndColumn) {
   EXPECT_EQ(error_of("line one\n{% if x %}\n  {% nosuchtag %}\n{% endif %}"),
             "t:3:6: Encountered unknown tag 'nosuchtag'");

@@ -74,6 +74,7 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
     case Value::Kind::List:
     case Value::Kind::Tuple:
     case Value::Kind::String:
+      if (obj.iter_kind) return Value::undefined("'" + std::string(obj.iter_kind) + "' object is not subscriptable");
       if (key.is_integral()) {
         if (obj.is_string()) {
           auto cps = code_points(obj.text);
@@ -265,8 +266,10 @@ Value Interpreter::eval_slice(const Expr& e) {
   if (obj.is_string()) {
     cps = code_points(obj.text);
     size = cps.size();
-  } else if (obj.is_sequence()) {
+  } else if (obj.is_sequence() && !obj.iter_kind) {
     size = obj.list->size();
+  } else if (obj.iter_kind) {
+    return Value::undefined("'" + std::string(obj.iter_kind) + "' object is not subscriptable");
   } else {
     raise("'" + type_name(obj) + "' object is not subscriptable");
   }
@@ -316,7 +319,11 @@ bool Interpreter::compare(const std::string& op, const Value& a, const Value& b)
           break;
         }
       break;
-    case Value::Kind::Dict: found = b.dict->find(a) != nullptr; break;
+    case Value::Kind::Dict:
+      if (a.kind == Value::Kind::List || a.kind == Value::Kind::Dict || a.kind == Value::Kind::Namespace)
+        raise("unhashable type: '" + type_name(a) + "'");
+      found = b.dict->find(a) != nullptr;
+      break;
     default: raise("argument of type '" + type_name(b) + "' is not iterable");
   }
   return negate ? !found : found;
@@ -345,7 +352,7 @@ Value Interpreter::eval_binary(const std::string& op, const Value& a, const Valu
       r.markup = true;
       return r;
     }
-    if (a.is_sequence() && a.kind == b.kind) {
+    if (a.is_sequence() && a.kind == b.kind && !a.iter_kind && !b.iter_kind) {
       check_size((a.list->size() + b.list->size()) * sizeof(Value));
       List items = *a.list;
       items.insert(items.end(), b.list->begin(), b.list->end());
@@ -365,7 +372,7 @@ Value Interpreter::eval_binary(const std::string& op, const Value& a, const Valu
     if (nums) return Value::from_float(a.as_float() * b.as_float());
     const Value* seq = a.is_integral() ? &b : &a;
     const Value* count = a.is_integral() ? &a : &b;
-    if (count->is_integral() && (seq->is_string() || seq->is_sequence())) {
+    if (count->is_integral() && (seq->is_string() || (seq->is_sequence() && !seq->iter_kind))) {
       std::int64_t n = std::max<std::int64_t>(0, count->as_int());
       std::size_t unit = seq->is_string() ? seq->text.size() : seq->list->size() * sizeof(Value);
       if (unit && static_cast<std::uint64_t>(n) > limits_.max_output_bytes / unit + 1) check_size(limits_.max_output_bytes + 1);

@@ -41,7 +41,9 @@ std::int64_t length(const Value& v) {
     case Value::Kind::Undefined: return 0;
     case Value::Kind::String: return static_cast<std::int64_t>(code_point_count(v.text));
     case Value::Kind::List:
-    case Value::Kind::Tuple: return static_cast<std::int64_t>(v.list->size());
+    case Value::Kind::Tuple:
+      if (v.is_iterator()) raise("object of type '" + type_name(v) + "' has no len()");
+      return static_cast<std::int64_t>(v.list->size());
     case Value::Kind::Dict: return static_cast<std::int64_t>(v.dict->items.size());
     default: raise("object of type '" + type_name(v) + "' has no len()");
   }
@@ -101,7 +103,7 @@ Value f_batch(Interpreter& in, const Value& v, CallArgs& a) {
       while (static_cast<std::int64_t>(cur.size()) < n->as_int()) cur.push_back(*fill);
     out.push_back(Value::from_list(std::move(cur)));
   }
-  return Value::from_list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 
 Value f_capitalize(Interpreter&, const Value& v, CallArgs&) { return like(v, capitalize(soft_str(v))); }
@@ -158,6 +160,7 @@ Value f_first(Interpreter& in, const Value& v, CallArgs&) {
 }
 
 Value f_last(Interpreter& in, const Value& v, CallArgs&) {
+  if (v.is_iterator()) raise("'" + type_name(v) + "' object is not reversible");
   List items = in.iterate(v);
   if (items.empty()) return Value::undefined("No last item, sequence was empty.");
   return items.back();
@@ -250,7 +253,8 @@ Value f_indent(Interpreter&, const Value& v, CallArgs& a) {
   std::string indent = w && w->is_string() ? w->text : std::string(w ? std::max<std::int64_t>(0, w->as_int()) : 4, ' ');
   bool first = flag(a, 1, "first");
   bool blank = flag(a, 2, "blank");
-  std::string s = soft_str(v) + "\n";  // jinja2's quirk so that splitlines keeps a trailing empty line
+  if (!v.is_string()) raise("unsupported operand type(s) for +=: '" + type_name(v) + "' and 'str'");  // no str() in jinja2
+  std::string s = v.text + "\n";  // jinja2's quirk so that splitlines keeps a trailing empty line
   auto lines = splitlines(s);
   std::string out;
   if (blank) {
@@ -264,11 +268,11 @@ Value f_indent(Interpreter&, const Value& v, CallArgs& a) {
 }
 
 Value f_items(Interpreter&, const Value& v, CallArgs&) {
-  if (v.is_undefined()) return Value::from_list({});
+  if (v.is_undefined()) return Value::iterator({}, "generator");
   if (v.kind != Value::Kind::Dict) raise("Can only get item pairs from a mapping.");
   List out;
   for (const auto& [k, val] : v.dict->items) out.push_back(Value::from_tuple({k, val}));
-  return Value::from_list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 
 Value f_join(Interpreter& in, const Value& v, CallArgs& a) {
@@ -309,7 +313,7 @@ Value f_title(Interpreter&, const Value& v, CallArgs&) {
 
 Value f_map(Interpreter& in, const Value& v, CallArgs& a) {
   List out;
-  if (!truthy(v)) return Value::from_list({});  // as jinja2: `if value:` first
+  if (!truthy(v)) return Value::iterator({}, "generator");  // as jinja2: `if value:` first
   const Value* attribute = nullptr;
   const Value* dflt = nullptr;
   for (auto& [k, val] : a.keyword) {
@@ -318,7 +322,7 @@ Value f_map(Interpreter& in, const Value& v, CallArgs& a) {
   }
   if (attribute) {
     for (const Value& item : in.iterate(v)) out.push_back(get_path(in, item, to_str(*attribute), dflt));
-    return Value::from_list(std::move(out));
+    return Value::iterator(std::move(out), "generator");
   }
   if (a.positional.empty()) raise("map requires a filter argument");
   std::string name = to_str(a.positional[0]);
@@ -329,7 +333,7 @@ Value f_map(Interpreter& in, const Value& v, CallArgs& a) {
     CallArgs args = rest;
     out.push_back(in.apply_filter(name, item, args));
   }
-  return Value::from_list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 
 Value min_max(Interpreter& in, const Value& v, CallArgs& a, bool want_max) {
@@ -351,7 +355,7 @@ Value f_min(Interpreter& in, const Value& v, CallArgs& a) { return min_max(in, v
 
 Value select_common(Interpreter& in, const Value& v, CallArgs& a, bool by_attr, bool keep) {
   List out;
-  if (!truthy(v)) return Value::from_list({});  // jinja2 starts with `if value:`, so None selects nothing
+  if (!truthy(v)) return Value::iterator({}, "generator");  // jinja2 starts with `if value:`, so None selects nothing
   std::size_t next = 0;
   std::string attr;
   if (by_attr) {
@@ -377,7 +381,7 @@ Value select_common(Interpreter& in, const Value& v, CallArgs& a, bool by_attr, 
     }
     if (r == keep) out.push_back(item);
   }
-  return Value::from_list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 Value f_select(Interpreter& in, const Value& v, CallArgs& a) { return select_common(in, v, a, false, true); }
 Value f_reject(Interpreter& in, const Value& v, CallArgs& a) { return select_common(in, v, a, false, false); }
@@ -404,7 +408,12 @@ Value f_reverse(Interpreter& in, const Value& v, CallArgs&) {
   }
   List items = in.iterate(v);
   std::reverse(items.begin(), items.end());
-  return Value::from_list(std::move(items));
+  // reversed() of a list or dict is a lazy iterator; of a generator, jinja2 builds a list.
+  if (v.is_iterator()) return Value::from_list(std::move(items));
+  if (v.kind == Value::Kind::Dict) return Value::iterator(std::move(items), "dict_reversekeyiterator");
+  if (v.kind == Value::Kind::Tuple) return Value::iterator(std::move(items), "reversed");
+  if (v.iter_kind) return Value::iterator(std::move(items), "dict_reverseiterator");
+  return Value::iterator(std::move(items), "list_reverseiterator");
 }
 
 Value f_round(Interpreter&, const Value& v, CallArgs& a) {
@@ -497,6 +506,12 @@ Value f_trim(Interpreter&, const Value& v, CallArgs& a) {
 }
 
 Value f_truncate(Interpreter&, const Value& v, CallArgs& a) {
+  if (!v.is_string()) {
+    // jinja2 measures len() of the value itself and returns it when short enough.
+    const Value* l = find_arg(a, 0, "length");
+    if (length(v) <= (l ? l->as_int() : 255) + 5) return v;
+    raise("truncate expects a string");
+  }
   std::string s = soft_str(v);
   const Value* l = find_arg(a, 0, "length");
   std::int64_t len = l ? l->as_int() : 255;
@@ -533,7 +548,7 @@ Value f_unique(Interpreter& in, const Value& v, CallArgs& a) {
       out.push_back(item);
     }
   }
-  return Value::from_list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 
 Value f_wordcount(Interpreter&, const Value& v, CallArgs&) {

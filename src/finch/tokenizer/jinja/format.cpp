@@ -88,6 +88,7 @@ void json_value(std::string& out, const Value& v, const JsonStyle& st, int level
     case Value::Kind::String: json_string(out, v.text, st.ensure_ascii); return;
     case Value::Kind::List:
     case Value::Kind::Tuple: {
+      if (v.iter_kind) raise("Object of type " + type_name(v) + " is not JSON serializable");
       if (v.list->empty()) {
         out += "[]";
         return;
@@ -281,7 +282,9 @@ std::string percent_format(Interpreter& in, const std::string& f, const Value& a
     out += convert(*value, sp);
     in.check_size(out.size());
   }
-  if (!mapping && next < positional.size()) raise("not all arguments converted during string formatting");
+  // Python treats any non-tuple object with __getitem__ (a list too) as a mapping here: no count check.
+  if (!mapping && args.kind != Value::Kind::List && next < positional.size())
+    raise("not all arguments converted during string formatting");
   return out;
 }
 

@@ -108,7 +108,10 @@ Interpreter::Flow Interpreter::exec(const Stmt& s) {
       case Stmt::Kind::For: exec_for(s); break;
       case Stmt::Kind::Set: exec_set(s); break;
       case Stmt::Kind::SetBlock: {
-        Value text = Value::from_string(capture(s.body, scope_));
+        // The body renders in an inner scope: a set inside it stays inside.
+        auto inner = std::make_shared<Scope>();
+        inner->parent = scope_;
+        Value text = Value::from_string(capture(s.body, inner));
         if (s.expr) {
           block_operand_ = &text;
           text = eval(*s.expr);
@@ -128,7 +131,9 @@ Interpreter::Flow Interpreter::exec(const Stmt& s) {
         break;
       }
       case Stmt::Kind::FilterBlock: {
-        Value text = Value::from_string(capture(s.body, scope_));
+        auto inner = std::make_shared<Scope>();
+        inner->parent = scope_;
+        Value text = Value::from_string(capture(s.body, inner));
         block_operand_ = &text;
         emit(to_str(eval(*s.expr)));
         break;

@@ -186,19 +186,19 @@ Value dict_method(const Value& obj, const std::string& name) {
     return method(name, [d](Interpreter&, CallArgs&) {
       List out;
       for (const auto& [k, v] : d->items) out.push_back(Value::from_tuple({k, v}));
-      return Value::from_list(std::move(out));
+      return Value::iterator(std::move(out), "dict_items");
     });
   if (name == "keys")
     return method(name, [d](Interpreter&, CallArgs&) {
       List out;
       for (const auto& [k, _] : d->items) out.push_back(k);
-      return Value::from_list(std::move(out));
+      return Value::iterator(std::move(out), "dict_keys");
     });
   if (name == "values")
     return method(name, [d](Interpreter&, CallArgs&) {
       List out;
       for (const auto& [_, v] : d->items) out.push_back(v);
-      return Value::from_list(std::move(out));
+      return Value::iterator(std::move(out), "dict_values");
     });
   if (name == "get")
     return method(name, [d](Interpreter&, CallArgs& a) {

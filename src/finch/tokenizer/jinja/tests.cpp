@@ -1,5 +1,6 @@
 // jinja2's tests (`x is defined`, `x is string`, ...), jinja2/tests.py.
 #include <algorithm>
+#include <cmath>
 
 #include "finch/tokenizer/jinja/interpreter.h"
 #include "finch/tokenizer/jinja/text.h"
@@ -39,7 +40,7 @@ bool call_test(Interpreter& in, const std::string& name, const Value& v, CallArg
   if (name == "mapping") return v.kind == K::Dict;
   // Undefined iterates as empty and has a length, so it is iterable and a sequence.
   if (name == "iterable") return v.is_undefined() || v.is_string() || v.is_sequence() || v.kind == K::Dict;
-  if (name == "sequence") return v.is_undefined() || v.is_string() || v.is_sequence() || v.kind == K::Dict;
+  if (name == "sequence") return v.is_undefined() || v.is_string() || (v.is_sequence() && !v.iter_kind) || v.kind == K::Dict;
   if (name == "callable") return v.kind == K::Callable;
   if (name == "escaped") return false;
   if (name == "sameas") {
@@ -52,16 +53,23 @@ bool call_test(Interpreter& in, const std::string& name, const Value& v, CallArg
       default: return equal(v, o);
     }
   }
-  if (name == "odd" || name == "even") {
+  if (name == "odd" || name == "even" || name == "divisibleby") {
+    // jinja2: value % 2 == 1, value % 2 == 0, value % num == 0, with Python's %.
     if (v.is_undefined()) raise(v.text);
-    if (!v.is_integral()) raise("not all arguments converted during string formatting");
-    return (v.as_int() % 2 != 0) == (name == "odd");
-  }
-  if (name == "divisibleby") {
-    const Value& n = need(a, 0, name);
-    if (!v.is_integral() || !n.is_integral()) raise("divisibleby expects integers");
-    if (n.as_int() == 0) raise("integer division or modulo by zero");
-    return v.as_int() % n.as_int() == 0;
+    if (!v.is_number()) raise("not all arguments converted during string formatting");
+    Value divisor = name == "divisibleby" ? need(a, 0, name) : Value::from_int(2);
+    if (!divisor.is_number()) raise("unsupported operand type(s) for %: '" + type_name(v) + "' and '" + type_name(divisor) + "'");
+    if (divisor.as_float() == 0) raise("integer division or modulo by zero");
+    double m;
+    if (v.is_integral() && divisor.is_integral()) {
+      std::int64_t r = v.as_int() % divisor.as_int();
+      if (r != 0 && ((r < 0) != (divisor.as_int() < 0))) r += divisor.as_int();
+      m = static_cast<double>(r);
+    } else {
+      m = std::fmod(v.as_float(), divisor.as_float());
+      if (m != 0 && ((m < 0) != (divisor.as_float() < 0))) m += divisor.as_float();
+    }
+    return name == "odd" ? m == 1 : m == 0;
   }
   if (name == "lower" || name == "upper") {
     std::string s = to_str(v);

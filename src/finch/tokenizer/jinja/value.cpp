@@ -61,6 +61,12 @@ Value Value::from_list(List items) {
   v.list = std::make_shared<const List>(std::move(items));
   return v;
 }
+Value Value::iterator(List items, const char* kind) {
+  Value v = from_list(std::move(items));
+  v.iter_kind = kind;
+  return v;
+}
+
 Value Value::from_tuple(List items) {
   Value v = from_list(std::move(items));
   v.kind = Kind::Tuple;
@@ -115,7 +121,7 @@ std::string type_name(const Value& v) {
     case Value::Kind::Int: return "int";
     case Value::Kind::Float: return "float";
     case Value::Kind::String: return "str";
-    case Value::Kind::List: return "list";
+    case Value::Kind::List: return v.iter_kind ? v.iter_kind : "list";
     case Value::Kind::Tuple: return "tuple";
     case Value::Kind::Dict: return "dict";
     case Value::Kind::Namespace: return "Namespace";
@@ -133,7 +139,7 @@ bool truthy(const Value& v) {
     case Value::Kind::Float: return v.real != 0.0;
     case Value::Kind::String: return !v.text.empty();
     case Value::Kind::List:
-    case Value::Kind::Tuple: return !v.list->empty();
+    case Value::Kind::Tuple: return v.is_iterator() || !v.list->empty();
     case Value::Kind::Dict: return !v.dict->items.empty();
     default: return true;
   }
@@ -145,6 +151,7 @@ bool equal(const Value& a, const Value& b) {
     return a.as_float() == b.as_float();
   }
   if (a.kind != b.kind) return false;
+  if (a.iter_kind || b.iter_kind) return a.list == b.list;  // iterators and views compare by identity here
   switch (a.kind) {
     case Value::Kind::Undefined:
     case Value::Kind::None: return true;
@@ -330,7 +337,10 @@ std::string to_str(const Value& v) {
     case Value::Kind::Int: return std::to_string(v.integer);
     case Value::Kind::Float: return float_repr(v.real);
     case Value::Kind::String: return v.text;
-    case Value::Kind::List: return join_repr(*v.list, "[", "]", false);
+    case Value::Kind::List:
+      if (v.is_iterator()) return std::string("<") + v.iter_kind + " object>";
+      if (v.iter_kind) return v.iter_kind + join_repr(*v.list, "([", "])", false);
+      return join_repr(*v.list, "[", "]", false);
     case Value::Kind::Tuple: return join_repr(*v.list, "(", ")", true);
     case Value::Kind::Dict: return dict_repr(*v.dict);
     case Value::Kind::Namespace: {
@@ -355,7 +365,7 @@ std::string to_str(const Value& v) {
 }
 
 std::string repr(const Value& v) {
-  if (v.is_string()) return string_repr(v.text);
+  if (v.is_string()) return v.markup ? "Markup(" + string_repr(v.text) + ")" : string_repr(v.text);
   if (v.is_undefined()) return "Undefined";
   return to_str(v);
 }

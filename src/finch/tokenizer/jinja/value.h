@@ -54,6 +54,13 @@ struct Value {
   // How deeply lists and dicts nest inside this one. Bounded (kMaxNesting) so
   // that printing, comparing and freeing a value cannot exhaust the stack.
   std::uint32_t nesting = 0;
+  // A List that Python would hold as a lazy iterator ("generator" from map,
+  // select, unique, ...; "list_reverseiterator") or a dict view ("dict_keys",
+  // "dict_values", "dict_items"). Iterators are always true, have no len()
+  // and print as <... object>; views print as dict_keys([...]); neither can
+  // be subscripted or serialised.
+  const char* iter_kind = nullptr;
+  bool is_iterator() const { return iter_kind && std::string_view(iter_kind).substr(0, 5) != "dict_"; }
   std::shared_ptr<const List> list;  // List, Tuple: immutable in the sandbox, so shared
   std::shared_ptr<const Dict> dict;
   std::shared_ptr<Namespace> ns;     // the one mutable object templates have
@@ -68,6 +75,7 @@ struct Value {
   static Value from_list(List items);
   static Value from_tuple(List items);
   static Value from_dict(Dict d);
+  static Value iterator(List items, const char* kind);
   static Value from_callable(std::string name, std::function<Value(Interpreter&, CallArgs&)> fn);
 
   bool is_undefined() const { return kind == Kind::Undefined; }
