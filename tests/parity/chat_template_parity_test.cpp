@@ -31,8 +31,12 @@ TEST(ChatTemplateParity, RendersEveryFixtureLikeTransformers) {
     try {
       tpl = std::make_unique<ChatTemplate>(entry["source"].get<std::string>(), name);
     } catch (const Error& e) {
-      ADD_FAILURE() << "does not parse: " << e.what();
-      cases += static_cast<int>(entry["cases"].size());
+      // Right only where jinja2 refused to compile it too.
+      for (const auto& c : entry["cases"]) {
+        ++cases;
+        EXPECT_TRUE(c.contains("error")) << "finch cannot parse it: " << e.what();
+        passed += c.contains("error");
+      }
       continue;
     }
     for (const auto& c : entry["cases"]) {

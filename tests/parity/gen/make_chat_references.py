@@ -206,9 +206,12 @@ def main():
                 case["error"] = f"{type(e).__name__}: {e}"
                 raised += 1
             template = capture.get("template")
-            if template is None or template.context is None:
+            if template is None and "error" in case:
+                case["context"] = {}  # the template does not compile: finch must refuse it too
+            elif template is None or template.context is None:
                 continue  # transformers refused before rendering (not a template behaviour)
-            case["context"] = template.context
+            else:
+                case["context"] = template.context
             entry["cases"].append(case)
             cases += 1
         references.append(entry)

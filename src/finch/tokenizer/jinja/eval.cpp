@@ -249,15 +249,14 @@ Value Interpreter::eval_inner(const Expr& e) {
 
 Value Interpreter::eval_slice(const Expr& e) {
   Value obj = eval(*e.args[0]);
-  auto part = [&](int i, std::int64_t fallback) -> std::optional<std::int64_t> {
+  auto part = [&](int i) -> std::optional<std::int64_t> {
     if (!e.args[i]) return std::nullopt;
     Value v = eval(*e.args[i]);
     if (v.is_none()) return std::nullopt;
     if (!v.is_integral()) raise("slice indices must be integers or None");
-    (void)fallback;
     return v.as_int();
   };
-  auto start = part(1, 0), stop = part(2, 0), step_opt = part(3, 1);
+  auto start = part(1), stop = part(2), step_opt = part(3);
   std::int64_t step = step_opt.value_or(1);
   if (step == 0) raise("slice step cannot be zero");
   if (obj.is_undefined()) fail_undefined(obj);

@@ -567,14 +567,13 @@ class Parser {
       return e;
     }
     std::vector<ExprPtr> parts;
-    ExprPtr single;
     bool tuple = false;
     while (!is_op("]")) {
       if (!parts.empty()) {
         expect_op(",");
         tuple = true;
       }
-      parts.push_back(parse_subscribed(obj));
+      parts.push_back(parse_subscribed());
     }
     advance();
     if (parts.empty()) error(t, "expected a subscript");
@@ -592,7 +591,7 @@ class Parser {
   }
 
   // One subscript: an expression, or a slice start:stop:step (returned as a Slice with args[0] empty).
-  ExprPtr parse_subscribed(const ExprPtr&) {
+  ExprPtr parse_subscribed() {
     const Token& start = cur();
     ExprPtr first;
     if (!is_op(":")) {

@@ -85,9 +85,6 @@ bool call_test(Interpreter& in, const std::string& name, const Value& v, CallArg
   if (name == "ge" || name == ">=") return less(need(a, 0, name), v) || equal(v, need(a, 0, name));
   if (name == "in") {
     const Value& seq = need(a, 0, name);
-    CallArgs none;
-    Value tuple = Value::from_tuple({v});
-    (void)tuple;
     if (seq.is_string()) {
       if (!v.is_string()) raise("'in <string>' requires string as left operand, not " + type_name(v));
       return seq.text.find(v.text) != std::string::npos;
