@@ -388,6 +388,12 @@ TEST(Jinja, PythonObjectQuirks) {
   EXPECT_EQ(render(R"({{ "%s" % [1] }}|{{ "<" | safe + "<" }}|{{ ["x" | safe] }})"), "[1]|<&lt;|[Markup('x')]");
 }
 
+// lstrip_blocks after {% endraw %} depends on whether the endraw tag ended a line.
+TEST(Jinja, RawBlockEndsALineForLstrip) {
+  EXPECT_EQ(render("x{% raw %}{{ r }}{% endraw %}\n\t{% if true %}y{% endif %}"), "x{{ r }}y");
+  EXPECT_EQ(render("x{% raw -%}\n{{ r }}\n  {% endraw %}\t{% if true %}y{% endif %}"), "x{{ r }}\n\ty");
+}
+
 TEST(Jinja, ParseErrorsNameLineAndColumn) {
   EXPECT_EQ(error_of("line one\n{% if x %}\n  {% nosuchtag %}\n{% endif %}"),
             "t:3:6: Encountered unknown tag 'nosuchtag'");

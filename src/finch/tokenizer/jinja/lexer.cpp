@@ -136,7 +136,7 @@ class Lexer {
     return std::string::npos;
   }
 
-  std::size_t lex_raw(std::size_t body, std::size_t tag, bool line_starting) {
+  std::size_t lex_raw(std::size_t body, std::size_t tag, bool& line_starting) {
     for (std::size_t i = body; (i = src_.find("{%", i)) != std::string::npos; ++i) {
       std::size_t j = i + 2;
       char sign = j < src_.size() && (src_[j] == '-' || src_[j] == '+') ? src_[j] : '\0';
@@ -152,6 +152,7 @@ class Lexer {
       else if (sign != '+')
         text = lstrip_line(text, line_starting);
       if (!text.empty()) emit(Token::Type::Data, text, body);
+      line_starting = src_[end - 1] == '\n';
       return end;
     }
     error(tag, "Missing end of raw directive");
