@@ -68,6 +68,28 @@ def main():
                 check(f"--chat (generation prompt {add}) text and ids equal apply_chat_template",
                       out.get("text") == text and out.get("ids") == list(ids), f"{out} vs {text!r} {ids}")
 
+        # A template that reads reasoning and tools (Qwen3's, from the fixtures) on SmolLM2's vocabulary.
+        qwen3 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/fixtures/chat_templates/Qwen-Qwen3-0.6B.jinja")
+        if os.path.exists(qwen3):
+            model = os.path.join(tmp, "qwen3-template")
+            os.makedirs(model)
+            for name in ("tokenizer.json", "tokenizer_config.json"):
+                with open(os.path.join(MODEL, name)) as src, open(os.path.join(model, name), "w") as dst:
+                    dst.write(src.read())
+            with open(qwen3) as src, open(os.path.join(model, "chat_template.jinja"), "w") as dst:
+                dst.write(src.read())
+            hq = AutoTokenizer.from_pretrained(model)
+            conv = [{"role": "user", "content": "Is 7 prime?"},
+                    {"role": "assistant", "content": "Yes.", "reasoning": "Only 1 and 7 divide it.", "tool_calls": None}]
+            r = subprocess.run([FINCH, "tokenize", "--model", model, "--chat", "--text", json.dumps(conv)],
+                               capture_output=True, text=True)
+            out = json.loads(r.stdout) if r.returncode == 0 else {}
+            text = hq.apply_chat_template(conv, tokenize=False)
+            check("--chat aliases reasoning fields and drops null keys as transformers",
+                  out.get("text") == text and "Only 1 and 7" in text, f"{out} vs {text!r} {r.stderr}")
+        else:
+            print("skip Qwen3 template check: ../shared/fixtures absent")
+
         ids = hf("Hello <|im_end|> world")["input_ids"]
         r = run("--decode", "--text", json.dumps(ids))
         check("--decode", json.loads(r.stdout) == hf.decode(ids), r.stdout)

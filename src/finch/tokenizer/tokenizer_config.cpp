@@ -211,6 +211,17 @@ std::string PretrainedTokenizer::apply_chat_template(const nlohmann::ordered_jso
     nlohmann::ordered_json m = nlohmann::ordered_json::object();
     for (const auto& [key, value] : messages[i].items())
       if (!value.is_null()) m[key] = value;
+    // transformers (_alias_reasoning_fields): a message's reasoning, under any
+    // of its names, is passed as {"thinking": r, **message, "reasoning_content": r}.
+    for (const char* key : {"reasoning_content", "thinking", "reasoning"}) {
+      if (!m.contains(key)) continue;
+      const auto reasoning = m[key];
+      nlohmann::ordered_json aliased = {{"thinking", reasoning}};
+      for (const auto& [k, v] : m.items()) aliased[k] = v;
+      aliased["reasoning_content"] = reasoning;
+      m = std::move(aliased);
+      break;
+    }
     cleaned.push_back(std::move(m));
   }
   context["messages"] = std::move(cleaned);

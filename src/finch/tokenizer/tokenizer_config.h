@@ -40,9 +40,9 @@ struct PretrainedTokenizer {
   static PretrainedTokenizer from_dir(const std::filesystem::path& dir);
 
   // transformers' apply_chat_template(..., tokenize=False): message keys whose
-  // value is null are dropped; the context holds messages, tools, documents,
-  // add_generation_prompt and the special tokens. `tools` picks the
-  // "tool_use" template when the tokenizer has one.
+  // value is null are dropped and reasoning fields aliased; the context holds
+  // messages, tools, documents, add_generation_prompt and the special tokens.
+  // `tools` picks the "tool_use" template when the tokenizer has one.
   std::string apply_chat_template(const nlohmann::ordered_json& messages, bool add_generation_prompt,
                                   const nlohmann::ordered_json& tools = nullptr,
                                   const std::string& template_name = "") const;
