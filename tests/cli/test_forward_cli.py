@@ -13,27 +13,11 @@ import tempfile
 import torch
 from safetensors.torch import load_file
 
+from cli_check import check, expect_error, finish
+
 FINCH, TINY = sys.argv[1], sys.argv[2]
-failures = []
-checks = [0]
-
-
 def run(*args):
     return subprocess.run([FINCH, *args], capture_output=True, text=True, timeout=300)
-
-
-def check(name, condition, detail=""):
-    checks[0] += 1
-    print(("ok   " if condition else "FAIL ") + name + (f": {detail}" if not condition and detail else ""))
-    if not condition:
-        failures.append(name)
-
-
-def expect_error(name, result, *fragments):
-    lines = result.stderr.strip().splitlines()
-    ok = (result.returncode == 1 and len(lines) == 1 and lines[0].startswith("finch: error: ")
-          and all(f in lines[0] for f in fragments))
-    check(name, ok, f"rc={result.returncode} stderr={result.stderr.strip()!r}")
 
 
 def test_forward_matches_reference(tmp):
@@ -110,8 +94,7 @@ def main():
         test_forward_matches_reference(tmp)
         test_env_and_help()
         test_errors(tmp)
-    print(f"cli: {checks[0] - len(failures)} passed, {len(failures)} failed")
-    sys.exit(1 if failures else 0)
+    finish("cli")
 
 
 if __name__ == "__main__":

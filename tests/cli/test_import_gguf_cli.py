@@ -32,29 +32,13 @@ from safetensors.torch import load_file
 from tokenizers import Tokenizer
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
+from cli_check import check, expect_error, finish
+
 FINCH, CASES = sys.argv[1], sys.argv[2]
 SHARED = sys.argv[3] if len(sys.argv) > 3 else None
 LOGITS_TOLERANCE = 1e-4  # fp32, max abs diff, as ARCHITECTURE.md states for model logits
-failures = []
-checks = [0]
-
-
 def run(*args):
     return subprocess.run([FINCH, *args], capture_output=True, text=True, timeout=600)
-
-
-def check(name, condition, detail=""):
-    checks[0] += 1
-    print(("ok   " if condition else "FAIL ") + name + (f": {detail}" if not condition and detail else ""))
-    if not condition:
-        failures.append(name)
-
-
-def expect_error(name, result, *fragments):
-    lines = result.stderr.strip().splitlines()
-    ok = (result.returncode == 1 and len(lines) == 1 and lines[0].startswith("finch: error: ")
-          and all(f in lines[0] for f in fragments))
-    check(name, ok, f"rc={result.returncode} stderr={result.stderr.strip()!r}")
 
 
 # ---- the strings the tokenizers are compared on --------------------------------------------------
@@ -328,8 +312,7 @@ def main():
         vocab_fixtures(tmp)
         test_dtype(tmp)
         test_errors(tmp)
-    print(f"import-gguf: {checks[0] - len(failures)} passed, {len(failures)} failed")
-    sys.exit(1 if failures else 0)
+    finish("import-gguf")
 
 
 if __name__ == "__main__":

@@ -13,26 +13,12 @@ import tempfile
 
 from transformers import AutoTokenizer
 
+from cli_check import check, expect_error, finish
+
 FINCH, CASES = sys.argv[1], sys.argv[2]
 MODEL = os.path.join(CASES, "_work", "smollm2-gguf")
-failures = []
-
-
 def run(*args):
     return subprocess.run([FINCH, "tokenize", "--model", MODEL, *args], capture_output=True, text=True, timeout=300)
-
-
-def check(name, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + name + (f": {detail}" if not condition and detail else ""))
-    if not condition:
-        failures.append(name)
-
-
-def expect_error(name, result, *fragments):
-    lines = result.stderr.strip().splitlines()
-    ok = (result.returncode == 1 and len(lines) == 1 and lines[0].startswith("finch: error: ")
-          and all(f in lines[0] for f in fragments))
-    check(name, ok, f"rc={result.returncode} stderr={result.stderr.strip()!r}")
 
 
 def main():
@@ -107,8 +93,7 @@ def main():
         r = subprocess.run([FINCH, "tokenize", "--model", tmp, "--text", "x"], capture_output=True, text=True)
         expect_error("missing tokenizer.json", r, "no tokenizer.json")
         expect_error("neither --text nor --file", run(), "--text or --file")
-    print(f"{len(failures)} failures")
-    sys.exit(1 if failures else 0)
+    finish("tokenize")
 
 
 if __name__ == "__main__":
