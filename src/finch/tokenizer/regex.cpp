@@ -19,9 +19,10 @@ std::string pcre2_message(int code) {
   return reinterpret_cast<const char*>(buffer);
 }
 
+// Room for the whole match only: finch never reads groups, and one block per
+// thread serves every pattern (a match with more groups returns 0, still a match).
 struct MatchData {
-  pcre2_match_data* data;
-  explicit MatchData(const pcre2_code* code) : data(pcre2_match_data_create_from_pattern(code, nullptr)) {}
+  pcre2_match_data* data = pcre2_match_data_create(1, nullptr);
   ~MatchData() { pcre2_match_data_free(data); }
 };
 }  // namespace
@@ -53,21 +54,16 @@ Regex::~Regex() = default;
 
 std::vector<std::pair<std::size_t, std::size_t>> Regex::find_all(std::string_view text) const {
   std::vector<std::pair<std::size_t, std::size_t>> matches;
-  thread_local std::unique_ptr<MatchData> scratch;
-  thread_local const pcre2_code* scratch_code = nullptr;
-  if (!scratch || scratch_code != impl_->code) {
-    scratch = std::make_unique<MatchData>(impl_->code);
-    scratch_code = impl_->code;
-  }
+  thread_local MatchData scratch;
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   std::size_t start = 0;
   std::size_t last_match_end = std::string_view::npos;
   while (start <= text.size()) {
-    const int rc = pcre2_match(impl_->code, subject, text.size(), start, PCRE2_NO_UTF_CHECK, scratch->data,
+    const int rc = pcre2_match(impl_->code, subject, text.size(), start, PCRE2_NO_UTF_CHECK, scratch.data,
                                impl_->context);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) fail("{}: regex match failed: {}", impl_->where, pcre2_message(rc));
-    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(scratch->data);
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(scratch.data);
     const std::size_t begin = ovector[0], end = ovector[1];
     if (begin == end) {
       // Empty match: keep it unless it touches the previous match, then step one character on.
