@@ -73,6 +73,18 @@ def main():
             text = hq.apply_chat_template(conv, tokenize=False)
             check("--chat aliases reasoning fields and drops null keys as transformers",
                   out.get("text") == text and "Only 1 and 7" in text, f"{out} vs {text!r} {r.stderr}")
+            tools = [{"type": "function", "function": {"name": "get_time", "description": "Current time",
+                                                        "parameters": {"type": "object", "properties": {}}}}]
+            conv = [{"role": "user", "content": "Time?"},
+                    {"role": "assistant", "content": "", "tool_calls": [
+                        {"type": "function", "function": {"name": "get_time", "arguments": {"zone": "UTC"}}}]},
+                    {"role": "tool", "content": "12:00"}]
+            r = subprocess.run([FINCH, "tokenize", "--model", model, "--chat", "--add-generation-prompt", "--text",
+                                json.dumps({"messages": conv, "tools": tools})], capture_output=True, text=True)
+            out = json.loads(r.stdout) if r.returncode == 0 else {}
+            text = hq.apply_chat_template(conv, tools=tools, tokenize=False, add_generation_prompt=True)
+            check("--chat with tools and tool calls equals apply_chat_template",
+                  out.get("text") == text and "get_time" in text, f"{out} vs {text!r} {r.stderr}")
         else:
             print("skip Qwen3 template check: ../shared/fixtures absent")
 

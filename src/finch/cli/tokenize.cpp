@@ -47,9 +47,14 @@ std::string run_one(const tokenizer::PretrainedTokenizer& tok, const TokenizeOpt
     // transformers' apply_chat_template(tokenize=True): the rendered text is
     // encoded without adding special tokens (the template wrote them).
     auto j = parse(input);
-    if (j.is_object() && j.contains("messages")) j = j["messages"];
-    if (!j.is_array()) fail("{}: expected a JSON array of messages (or {{\"messages\": [...]}})", where);
-    const std::string text = tok.apply_chat_template(j, o.add_generation_prompt);
+    ordered_json tools = nullptr;
+    if (j.is_object() && j.contains("messages")) {
+      if (j.contains("tools")) tools = j["tools"];
+      j = j["messages"];
+    }
+    if (!j.is_array())
+      fail("{}: expected a JSON array of messages (or {{\"messages\": [...], \"tools\"?: [...]}})", where);
+    const std::string text = tok.apply_chat_template(j, o.add_generation_prompt, tools);
     return ordered_json{{"text", text}, {"ids", tok.tokenizer.encode(text, false)}}.dump();
   }
   std::string text = input;
@@ -87,10 +92,12 @@ void add_tokenize_command(CLI::App& app) {
                                "one input: text; with --chat a JSON messages array; with --decode a JSON id array");
   auto* file = cmd->add_option("--file", o->file,
                                "JSONL inputs, one per line: a JSON string or {\"text\": ...}; with --chat a messages "
-                               "array or {\"messages\": [...]}; with --decode an id array. Prints one line each");
+                               "array or {\"messages\": [...], \"tools\"?: [...]}; with --decode an id array. "
+                               "Prints one line each");
   text->excludes(file);
   file->excludes(text);
-  cmd->add_flag("--chat", o->chat, "render the input messages with the model's chat template; prints {\"text\", \"ids\"}");
+  cmd->add_flag("--chat", o->chat,
+                "render the input messages (and tools) with the model's chat template; prints {\"text\", \"ids\"}");
   cmd->add_flag("--add-generation-prompt", o->add_generation_prompt,
                 "with --chat: end with the assistant turn's opening, as add_generation_prompt=True");
   cmd->add_flag("--no-special", o->no_special,
