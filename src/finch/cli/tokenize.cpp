@@ -89,7 +89,7 @@ void add_tokenize_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("tokenize", "Text or chat messages -> token ids (JSON), and ids -> text");
   cmd->add_option("--model", o->model_dir, "model directory with tokenizer.json (+ tokenizer_config.json)")->required();
   auto* text = cmd->add_option("--text", o->text,
-                               "one input: text; with --chat a JSON messages array; with --decode a JSON id array");
+                               "one input: text; with --chat a JSON messages array or {\"messages\", \"tools\"}; with --decode a JSON id array");
   auto* file = cmd->add_option("--file", o->file,
                                "JSONL inputs, one per line: a JSON string or {\"text\": ...}; with --chat a messages "
                                "array or {\"messages\": [...], \"tools\"?: [...]}; with --decode an id array. "
