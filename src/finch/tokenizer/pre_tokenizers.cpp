@@ -158,7 +158,8 @@ PreTokenizer metaspace(const nlohmann::json& j, const std::string& where) {
   if (scheme != "always" && scheme != "never" && scheme != "first")
     fail("{}.prepend_scheme: expected always, never or first, got '{}'", where, scheme);
   const bool split = value_or(j, "split", true, where);
-  auto pattern = std::make_shared<Regex>(Regex::escape(replacement), where);
+  std::size_t first = 0;
+  const char32_t mark = unicode::next_code_point(replacement, first);
   return [=](std::vector<Split>& pieces) {
     split_all(pieces, [&](const Split& p, std::vector<Split>& out) {
       Split piece{std::string(), p.at_start};
@@ -172,7 +173,7 @@ PreTokenizer metaspace(const nlohmann::json& j, const std::string& where) {
         if (!piece.text.empty()) out.push_back(std::move(piece));
         return;
       }
-      apply_behavior(piece, spans_from_matches(pattern->find_all(piece.text), piece.text.size()),
+      apply_behavior(piece, char_spans(piece.text, [mark](char32_t c) { return c == mark; }),
                      Behavior::kMergedWithNext, out);
     });
   };

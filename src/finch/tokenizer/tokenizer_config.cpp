@@ -31,18 +31,15 @@ TokenizerConfig TokenizerConfig::from_dir(const std::filesystem::path& dir) {
     const std::string where = path.string();
     const nlohmann::json j = read_json_file(path);
     if (!j.is_object()) fail("{}: expected a JSON object", where);
-    c.bos_token = special_token(j, "bos_token", where);
-    c.eos_token = special_token(j, "eos_token", where);
-    c.pad_token = special_token(j, "pad_token", where);
-    c.unk_token = special_token(j, "unk_token", where);
     if (auto it = j.find("tokenizer_class"); it != j.end() && it->is_string()) c.tokenizer_class = it->get<std::string>();
     for (const char* key : {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"})
       if (auto token = special_token(j, key, where)) c.special_tokens[key] = *token;
-    for (const char* key : {"add_bos_token", "add_eos_token"}) {
+    for (auto [key, flag] : {std::pair{"add_bos_token", &c.add_bos_token}, std::pair{"add_eos_token", &c.add_eos_token},
+                             std::pair{"add_prefix_space", &c.add_prefix_space}, std::pair{"legacy", &c.legacy}}) {
       const auto it = j.find(key);
       if (it == j.end() || it->is_null()) continue;
       if (!it->is_boolean()) fail("{}: {} must be true or false", where, key);
-      (std::string(key) == "add_bos_token" ? c.add_bos_token : c.add_eos_token) = it->get<bool>();
+      *flag = it->get<bool>();
     }
     if (auto it = j.find("model_max_length"); it != j.end() && it->is_number()) {
       // transformers writes a huge float (VERY_LARGE_INTEGER) when there is no limit.
@@ -95,9 +92,9 @@ std::map<std::string, std::string> transformers_class_defaults(const std::string
   return {};
 }
 
-void apply_transformers_class(nlohmann::json& j, const nlohmann::json& config, const std::string& where) {
-  const auto it = config.find("tokenizer_class");
-  const std::string cls = it != config.end() && it->is_string() ? it->get<std::string>() : "";
+void apply_transformers_class(nlohmann::json& j, const TokenizerConfig& config) {
+  const std::string& cls = config.tokenizer_class;
+  if (!j.is_object() || !j.contains("model") || !j["model"].is_object()) return;  // from_json reports it
   auto& model = j["model"];
   if (model.value("type", "") != "BPE") return;
   auto fresh_bpe = [&](bool fuse_unk, bool byte_fallback) {
@@ -109,14 +106,8 @@ void apply_transformers_class(nlohmann::json& j, const nlohmann::json& config, c
     model["byte_fallback"] = byte_fallback;
     model["ignore_merges"] = false;
   };
-  auto flag = [&](const char* key, bool fallback) {
-    const auto it = config.find(key);
-    if (it == config.end() || it->is_null()) return fallback;
-    if (!it->is_boolean()) fail("{}: {} must be true or false", where, key);
-    return it->get<bool>();
-  };
   if (cls == "LlamaTokenizer" || cls == "LlamaTokenizerFast") {
-    const bool add_prefix_space = flag("add_prefix_space", true), legacy = flag("legacy", false);
+    const bool add_prefix_space = config.add_prefix_space.value_or(true), legacy = config.legacy.value_or(false);
     fresh_bpe(true, true);
     j["normalizer"] = nullptr;
     j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"split", false},
@@ -128,7 +119,7 @@ void apply_transformers_class(nlohmann::json& j, const nlohmann::json& config, c
   } else if (cls == "GPT2Tokenizer" || cls == "GPT2TokenizerFast") {
     fresh_bpe(false, false);
     j["normalizer"] = nullptr;
-    j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", flag("add_prefix_space", false)}, {"use_regex", true}};
+    j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", config.add_prefix_space.value_or(false)}, {"use_regex", true}};
     j["decoder"] = {{"type", "ByteLevel"}};
   } else if (cls == "Qwen2Tokenizer" || cls == "Qwen2TokenizerFast") {
     fresh_bpe(false, false);
@@ -137,7 +128,7 @@ void apply_transformers_class(nlohmann::json& j, const nlohmann::json& config, c
         {"type", "Sequence"},
         {"pretokenizers",
          {{{"type", "Split"}, {"pattern", {{"Regex", kQwen2Pattern}}}, {"behavior", "Isolated"}, {"invert", false}},
-          {{"type", "ByteLevel"}, {"add_prefix_space", flag("add_prefix_space", false)}, {"use_regex", false}}}}};
+          {{"type", "ByteLevel"}, {"add_prefix_space", config.add_prefix_space.value_or(false)}, {"use_regex", false}}}}};
     j["decoder"] = {{"type", "ByteLevel"}};
   }
 }
@@ -148,32 +139,28 @@ PretrainedTokenizer PretrainedTokenizer::from_dir(const std::filesystem::path& d
   if (!std::filesystem::exists(json_path))
     fail("{}: no tokenizer.json (finch reads the fast-tokenizer file; convert with transformers or finch import-gguf)",
          dir.string());
+  TokenizerConfig config = TokenizerConfig::from_dir(dir);
+  for (const auto& [key, value] : transformers_class_defaults(config.tokenizer_class))
+    config.special_tokens.emplace(key, value);
   nlohmann::json tokenizer_json = read_json_file(json_path);
-  if (const auto config_path = dir / "tokenizer_config.json"; std::filesystem::exists(config_path)) {
-    const auto config = nlohmann::json::parse(read_text_file(config_path), nullptr, /*allow_exceptions=*/false);
-    if (config.is_object() && tokenizer_json.is_object() && tokenizer_json.contains("model"))
-      apply_transformers_class(tokenizer_json, config, config_path.string());
-  }
-  PretrainedTokenizer p{Tokenizer::from_json(tokenizer_json, json_path.string()), TokenizerConfig::from_dir(dir)};
-  for (const auto& [key, value] : transformers_class_defaults(p.config.tokenizer_class))
-    p.config.special_tokens.emplace(key, value);
-  if (!p.config.bos_token && p.config.special_tokens.count("bos_token")) p.config.bos_token = p.config.special_tokens["bos_token"];
-  if (!p.config.eos_token && p.config.special_tokens.count("eos_token")) p.config.eos_token = p.config.special_tokens["eos_token"];
+  apply_transformers_class(tokenizer_json, config);
+  PretrainedTokenizer p{Tokenizer::from_json(tokenizer_json, json_path.string()), std::move(config)};
   // transformers (TokenizersBackend.update_post_processor): when the config
   // sets add_bos_token or add_eos_token, the post-processor becomes
   // [bos] $A [eos] with those flags; a missing bos/eos token turns its flag off.
   if (p.config.add_bos_token || p.config.add_eos_token) {
     std::vector<int32_t> prefix, suffix;
-    auto id_of = [&](const std::optional<std::string>& token, const char* what) -> std::optional<int32_t> {
-      if (!token) return std::nullopt;
-      const auto id = p.tokenizer.token_to_id(*token);
-      if (!id) fail("{}: {} '{}' is not in the vocabulary", (dir / "tokenizer_config.json").string(), what, *token);
+    auto id_of = [&](const char* what) -> std::optional<int32_t> {
+      const auto token = p.config.special_tokens.find(what);
+      if (token == p.config.special_tokens.end()) return std::nullopt;
+      const auto id = p.tokenizer.token_to_id(token->second);
+      if (!id) fail("{}: {} '{}' is not in the vocabulary", (dir / "tokenizer_config.json").string(), what, token->second);
       return id;
     };
     if (p.config.add_bos_token.value_or(false))
-      if (auto id = id_of(p.config.bos_token, "bos_token")) prefix.push_back(*id);
+      if (auto id = id_of("bos_token")) prefix.push_back(*id);
     if (p.config.add_eos_token.value_or(false))
-      if (auto id = id_of(p.config.eos_token, "eos_token")) suffix.push_back(*id);
+      if (auto id = id_of("eos_token")) suffix.push_back(*id);
     p.tokenizer.set_post_processor([prefix, suffix](std::vector<int32_t> ids) {
       ids.insert(ids.begin(), prefix.begin(), prefix.end());
       ids.insert(ids.end(), suffix.begin(), suffix.end());
@@ -187,19 +174,24 @@ PretrainedTokenizer PretrainedTokenizer::from_dir(const std::filesystem::path& d
 
 namespace finch::tokenizer {
 
+struct PretrainedTokenizer::TemplateCache {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<ChatTemplate>> parsed;
+};
+
+PretrainedTokenizer::PretrainedTokenizer(Tokenizer tokenizer_, TokenizerConfig config_)
+    : tokenizer(std::move(tokenizer_)), config(std::move(config_)), templates_(std::make_shared<TemplateCache>()) {}
+
 std::string PretrainedTokenizer::apply_chat_template(const nlohmann::ordered_json& messages, bool add_generation_prompt,
                                                      const nlohmann::ordered_json& tools,
                                                      const std::string& template_name) const {
   if (!messages.is_array() || messages.empty()) fail("chat: expected a non-empty JSON array of messages");
   std::string name = template_name;
   if (name.empty()) name = !tools.is_null() && config.chat_templates.count("tool_use") ? "tool_use" : "default";
-  // Parsed once per tokenizer and name.
-  static std::mutex mutex;
-  static std::map<std::pair<const void*, std::string>, std::shared_ptr<ChatTemplate>> parsed;
   std::shared_ptr<ChatTemplate> tmpl;
   {
-    std::lock_guard lock(mutex);
-    auto& slot = parsed[{this, name}];
+    std::lock_guard lock(templates_->mutex);
+    auto& slot = templates_->parsed[name];
     if (!slot) slot = std::make_shared<ChatTemplate>(config.chat_template(name), "chat_template");
     tmpl = slot;
   }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,14 +15,15 @@
 namespace finch::tokenizer {
 
 struct TokenizerConfig {
-  // Special tokens, from a string or an {"content": ...} object.
-  std::optional<std::string> bos_token, eos_token, pad_token, unk_token;
-  // All named special tokens set (bos, eos, unk, sep, pad, cls, mask), as the
-  // chat template sees them (transformers' special_tokens_map).
+  // The named special tokens set (bos_token, eos_token, unk_token, sep_token,
+  // pad_token, cls_token, mask_token; a string or an {"content": ...} object in
+  // the file), as the chat template sees them (transformers' special_tokens_map).
   std::map<std::string, std::string> special_tokens;
   // Present only when the file sets them: transformers then rebuilds the
   // post-processor as [bos] $A [eos].
   std::optional<bool> add_bos_token, add_eos_token;
+  // Read by the tokenizer classes transformers rebuilds (LlamaTokenizer ...).
+  std::optional<bool> add_prefix_space, legacy;
   std::optional<int64_t> model_max_length;
   std::string tokenizer_class;  // transformers' class name, e.g. LlamaTokenizer
   // Chat templates by name ("default" for a single string); a
@@ -33,7 +35,11 @@ struct TokenizerConfig {
   const std::string& chat_template(const std::string& name = "") const;
 };
 
+class ChatTemplate;
+
 struct PretrainedTokenizer {
+  PretrainedTokenizer(Tokenizer tokenizer, TokenizerConfig config);
+
   Tokenizer tokenizer;
   TokenizerConfig config;
   // tokenizer.json + tokenizer_config.json of `dir`, pipeline adjusted as transformers does.
@@ -46,6 +52,11 @@ struct PretrainedTokenizer {
   std::string apply_chat_template(const nlohmann::ordered_json& messages, bool add_generation_prompt,
                                   const nlohmann::ordered_json& tools = nullptr,
                                   const std::string& template_name = "") const;
+
+ private:
+  // Templates parsed on first use, by name (shared by copies, guarded for threads).
+  struct TemplateCache;
+  std::shared_ptr<TemplateCache> templates_;
 };
 
 }  // namespace finch::tokenizer
