@@ -1,0 +1,47 @@
+// finch data prepare: a Hugging Face or local dataset -> templated
+// train/validation/test JSONL (see data/prepare.h).
+#include <memory>
+
+#include "finch/cli/commands.h"
+#include "finch/cli/settings.h"
+#include "finch/core/log.h"
+#include "finch/data/prepare.h"
+#include "finch/tokenizer/tokenizer_config.h"
+
+namespace finch::cli {
+
+void add_data_command(CLI::App& app) {
+  auto* data = app.add_subcommand("data", "Prepare datasets");
+  data->require_subcommand(1);
+  auto* prepare = data->add_subcommand(
+      "prepare",
+      "Download or read a dataset, build each row's input and output from the templates (or the chat template), "
+      "and write a seeded train/validation/test split as JSONL under "
+      "{datasets_dir}/{dataset_name}/{config}/train=T%-val=V%-test=S%/. A second run reuses it.");
+  auto settings = std::make_shared<Settings>();
+  auto flags = std::make_shared<SettingsFlags>(*prepare, *settings);
+  auto force = std::make_shared<bool>(false);
+  prepare->add_flag("--force", *force, "prepare again even if the folder is complete (.data_ready)");
+  prepare->callback([settings, flags, force] {
+    flags->resolve();
+    log_info("settings:\n{}", settings->registry.table());
+    data::PrepareOptions options;
+    options.force = *force;
+    options.config_yaml = settings->registry.to_yaml();
+    std::unique_ptr<tokenizer::PretrainedTokenizer> chat;
+    if (settings->data.format == "chat") {
+      chat = std::make_unique<tokenizer::PretrainedTokenizer>(
+          tokenizer::PretrainedTokenizer::from_dir(settings->model.hf_model_id));
+      options.chat = chat.get();
+    }
+    const auto r = data::prepare_dataset(settings->data, options);
+    if (r.reused)
+      log_info("already prepared (--force to redo): {}", r.dir.string());
+    else
+      log_info("prepared {} rows: {} train, {} validation, {} test{}", r.rows, r.train, r.validation, r.test,
+               r.bad_rows ? fmt::format(", {} bad rows skipped", r.bad_rows) : "");
+    fmt::print("{}\n", r.dir.string());
+  });
+}
+
+}  // namespace finch::cli

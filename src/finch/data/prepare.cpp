@@ -1,0 +1,281 @@
+#include "finch/data/prepare.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "finch/core/error.h"
+#include "finch/core/files.h"
+#include "finch/core/log.h"
+#include "finch/data/source.h"
+#include "finch/data/split.h"
+#include "finch/data/table_reader.h"
+#include "finch/data/template.h"
+#include "finch/tokenizer/tokenizer_config.h"
+
+namespace finch::data {
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+namespace {
+
+// The rank of this process under torchrun, Slurm or OpenMPI (0 when alone).
+int launch_rank() {
+  for (const char* name : {"RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK"})
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  return 0;
+}
+
+// An exclusive lock held for the lifetime of the object (flock: released by
+// the kernel if the process dies, so a killed preparer never wedges the rest).
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail("{}: cannot create the lock file", path.string());
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      log_info("waiting for another process preparing this dataset ({})", path.string());
+      if (::flock(fd_, LOCK_EX) != 0) fail("{}: cannot lock", path.string());
+    }
+  }
+  ~FileLock() { ::close(fd_); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::string columns_of(const Row& row) {
+  std::string out;
+  for (const auto& [k, v] : row.items()) out += (out.empty() ? "" : ", ") + k;
+  return out.empty() ? "none" : out;
+}
+
+struct Example {
+  std::string input, output;
+};
+
+// One row -> {input, output}, or the reason it cannot be.
+class RowRenderer {
+ public:
+  RowRenderer(const DataConfig& config, const tokenizer::PretrainedTokenizer* chat)
+      : config_(config), chat_(chat) {
+    if (config.format == "template") {
+      input_.emplace(config.input_template, "data.input_template");
+      output_.emplace(config.output_template, "data.output_template");
+    } else if (config.format == "chat") {
+      if (chat == nullptr) fail("data.format=chat needs a model whose chat template renders the messages");
+    } else {
+      fail("data.format: expected template or chat, got '{}'", config.format);
+    }
+  }
+
+  // Returns the example or throws finch::Error naming `where`.
+  Example render(const Row& row, const std::string& where) const {
+    if (!row.is_object()) fail("{}: expected an object with columns", where);
+    if (!input_) return render_chat(row, where);
+    return {render_template(*input_, "data.input_template", row, where),
+            render_template(*output_, "data.output_template", row, where)};
+  }
+
+ private:
+  std::string column_for(const std::string& field) const {
+    const auto it = config_.field_mapping.find(field);
+    return it == config_.field_mapping.end() ? field : it->second;
+  }
+
+  std::string render_template(const Template& t, const char* setting, const Row& row, const std::string& where) const {
+    std::vector<const ordered_json*> values;
+    for (const auto& field : t.fields()) {
+      const std::string column = column_for(field);
+      const auto it = row.find(column);
+      if (it == row.end()) {
+        const std::string via = column == field ? "" : fmt::format(" (data.field_mapping.{})", field);
+        fail("{}: no column '{}' for {{{}}} of {}{}; the row has: {}", where, column, field, setting, via,
+             columns_of(row));
+      }
+      values.push_back(&*it);
+    }
+    return t.render(values);
+  }
+
+  Example render_chat(const Row& row, const std::string& where) const {
+    const std::string column = column_for("messages");
+    const auto it = row.find(column);
+    if (it == row.end())
+      fail("{}: no column '{}' with the chat messages (data.format=chat); the row has: {}", where, column,
+           columns_of(row));
+    const ordered_json& messages = *it;
+    if (!messages.is_array() || messages.empty())
+      fail("{}: column '{}' must be a non-empty list of {{role, content}} messages", where, column);
+    for (const auto& m : messages)
+      if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
+        fail("{}: column '{}': every message needs a string 'role'", where, column);
+    if (messages.back()["role"] != "assistant")
+      fail("{}: the last message must be the assistant's (it is the output), got role '{}'", where,
+           messages.back()["role"].get<std::string>());
+    ordered_json prompt = ordered_json::array();
+    for (size_t i = 0; i + 1 < messages.size(); ++i) prompt.push_back(messages[i]);
+    std::string input = chat_->apply_chat_template(prompt, /*add_generation_prompt=*/true);
+    std::string full = chat_->apply_chat_template(messages, /*add_generation_prompt=*/false);
+    if (full.compare(0, input.size(), input) != 0)
+      fail("{}: the chat template renders the earlier turns differently once the last assistant turn follows, "
+           "so the output cannot be split from the input",
+           where);
+    return {std::move(input), full.substr(input.size())};
+  }
+
+  const DataConfig& config_;
+  const tokenizer::PretrainedTokenizer* chat_;
+  std::optional<Template> input_, output_;
+};
+
+std::string example_line(const Example& e) {
+  return ordered_json{{"input", e.input}, {"output", e.output}}.dump() + "\n";
+}
+
+void write_split(const fs::path& path, const std::vector<Example>& examples, const std::vector<int64_t>& indices) {
+  AtomicFile file(path);
+  std::string buffer;
+  for (int64_t i : indices) {
+    buffer += example_line(examples[i]);
+    if (buffer.size() > (1 << 22)) {
+      file.write(buffer);
+      buffer.clear();
+    }
+  }
+  file.write(buffer);
+  file.commit();
+}
+
+}  // namespace
+
+std::string safe_component(const std::string& name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const unsigned char c = name[i];
+    if (c == '/') out += '_';
+    else if (std::isalnum(c) || c == '_' || c == '-' || (c == '.' && i > 0)) out += static_cast<char>(c);
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out.empty() ? "default" : out;
+}
+
+fs::path prepared_dir(const DataConfig& config) {
+  // A local file or folder is named by its last component, not its whole path.
+  std::string name = config.dataset_name;
+  if (fs::exists(name)) {
+    fs::path p = fs::absolute(name).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();  // "folder/"
+    name = fs::is_directory(p) ? p.filename().string() : p.stem().string();
+  }
+  const std::string conf = config.dataset_config.empty() ? "default" : config.dataset_config;
+  return fs::path(config.datasets_dir) / safe_component(name) / safe_component(conf) /
+         split_folder_name(config.train_split_ratio, config.val_test_split_ratio);
+}
+
+PrepareResult prepare_dataset(const DataConfig& config, const PrepareOptions& options) {
+  PrepareResult result;
+  result.dir = prepared_dir(config);
+  const RowRenderer renderer(config, options.chat);  // checks the templates before any download
+  fs::create_directories(result.dir.parent_path());
+  const fs::path ready = result.dir / ".data_ready";
+  FileLock lock(result.dir.parent_path() / (result.dir.filename().string() + ".lock"));
+  // Only one rank may decide to redo the work; the others reuse what it wrote.
+  const bool force = options.force && launch_rank() == 0;
+  if (fs::exists(ready) && !force) {
+    result.reused = true;
+    const auto summary = ordered_json::parse(read_text_file(ready), nullptr, false);
+    if (summary.is_object()) {
+      result.rows = summary.value("rows", int64_t{0});
+      result.train = summary.value("train", int64_t{0});
+      result.validation = summary.value("validation", int64_t{0});
+      result.test = summary.value("test", int64_t{0});
+      result.bad_rows = summary.value("bad_rows", int64_t{0});
+    }
+    return result;
+  }
+  fs::remove(ready);
+  fs::create_directories(result.dir);
+
+  const DatasetFiles source = resolve_dataset_files(config.dataset_name, config.dataset_config, config.split,
+                                                    config.revision);
+  log_info("reading {}", source.description);
+
+  // Rows are rendered in blocks on worker threads while the next block is read.
+  const int threads = config.num_proc > 0 ? static_cast<int>(config.num_proc)
+                                          : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<Example> examples;
+  std::string first_bad;
+  std::vector<std::pair<Row, std::string>> block;
+  auto flush = [&] {
+    std::vector<std::optional<Example>> out(block.size());
+    std::vector<std::string> errors(block.size());
+    auto work = [&](size_t begin) {
+      for (size_t i = begin; i < block.size(); i += threads) {
+        try {
+          out[i] = renderer.render(block[i].first, block[i].second);
+        } catch (const Error& e) {
+          errors[i] = e.what();
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& t : pool) t.join();
+    for (size_t i = 0; i < block.size(); ++i) {
+      if (out[i]) {
+        examples.push_back(std::move(*out[i]));
+        continue;
+      }
+      if (!config.skip_bad_rows) fail("{} (data.skip_bad_rows=true skips such rows)", errors[i]);
+      if (result.bad_rows++ == 0) first_bad = errors[i];
+    }
+    block.clear();
+  };
+  ReadOptions read_options;
+  read_options.skip_bad_rows = config.skip_bad_rows;
+  for (const auto& file : source.files) {
+    const ReadStats stats = read_table(file, read_options, [&](Row&& row, const std::string& where) {
+      block.emplace_back(std::move(row), where);
+      if (block.size() == 4096) flush();
+    });
+    flush();
+    result.rows += stats.rows;
+    result.bad_rows += stats.bad_rows;
+    if (first_bad.empty()) first_bad = stats.first_bad_row;
+  }
+  if (result.bad_rows > 0)
+    log_warning("skipped {} bad rows (data.skip_bad_rows); the first: {}", result.bad_rows, first_bad);
+  if (examples.empty()) fail("{}: no usable rows", source.description);
+
+  const SplitIndices split = split_indices(static_cast<int64_t>(examples.size()), config.train_split_ratio,
+                                           config.val_test_split_ratio, static_cast<uint64_t>(config.seed));
+  write_split(result.dir / "training.jsonl", examples, split.train);
+  write_split(result.dir / "validation.jsonl", examples, split.validation);
+  write_split(result.dir / "test.jsonl", examples, split.test);
+  if (!options.config_yaml.empty()) write_file_atomic(result.dir / "data_config.yaml", options.config_yaml);
+  result.train = static_cast<int64_t>(split.train.size());
+  result.validation = static_cast<int64_t>(split.validation.size());
+  result.test = static_cast<int64_t>(split.test.size());
+  ordered_json files = ordered_json::array();
+  for (const auto& f : source.files) files.push_back(f.string());
+  const ordered_json summary = {{"rows", result.rows},         {"train", result.train},
+                                {"validation", result.validation}, {"test", result.test},
+                                {"bad_rows", result.bad_rows}, {"seed", config.seed},
+                                {"source", source.description}, {"files", files}};
+  write_file_atomic(ready, summary.dump(2) + "\n");  // last: the folder is complete
+  return result;
+}
+
+}  // namespace finch::data
