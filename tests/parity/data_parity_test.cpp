@@ -13,6 +13,7 @@
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include "finch/data/batches.h"
 #include "finch/data/loader.h"
@@ -41,8 +42,17 @@ TEST(SamplesParity, RecipeMatchesPython) {
     const auto tokenizer = tokenizer::PretrainedTokenizer::from_dir(t["dir"].get<std::string>());
     const fs::path dir = kDir / "samples" / name;
     const auto expected = read_json(dir / "expected.json");
-    auto split = std::make_shared<const TokenizedSplit>(
-        TokenizedSplit::load(dir / "data.jsonl", tokenizer, tokenizer_fingerprint(t["dir"].get<std::string>())));
+    // Tokenized twice from scratch: one thread in chunks of 3 rows, then all threads at once.
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".bin") fs::remove(e.path());  // a cache left by an earlier run
+    std::shared_ptr<const TokenizedSplit> split;
+    for (const TokenizeOptions options : {TokenizeOptions{1, 3}, TokenizeOptions{}}) {
+      CacheReport report;
+      split = std::make_shared<const TokenizedSplit>(TokenizedSplit::load(
+          dir / "data.jsonl", tokenizer, tokenizer_fingerprint(t["dir"].get<std::string>()), options, &report));
+      EXPECT_TRUE(report.rebuilt);
+      fs::remove(report.cache_file);
+    }
     ASSERT_EQ(split->size(), expected["rows"].size());
     for (std::size_t r = 0; r < split->size(); ++r) {
       const auto ids = split->ids(r);
@@ -89,24 +99,30 @@ TEST(SamplerParity, MatchesDistributedSampler) {
 }
 
 TEST(PackedForwardParity, MatchesTransformers) {
-  for (const char* name : {"llama3", "mistral", "qwen3", "phi3"}) {
-    SCOPED_TRACE(name);
-    const fs::path dir = kDir / "packed" / name;
-    const auto packed = read_json(dir / "packed.json");
-    model::CausalLM lm = model::load_causal_lm(dir);
-    auto row = [&](const char* key) { return at::tensor(packed[key].get<std::vector<int64_t>>(), at::kLong).unsqueeze(0); };
-    const at::Tensor labels = row("labels");
-    at::Tensor logits;
-    {
-      at::NoGradGuard no_grad;
-      logits = lm->forward(row("input_ids"), {}, row("position_ids"));
+  // Where a GPU is present the same rows also run on it, against the CPU references.
+  std::vector<at::Device> devices{at::kCPU};
+  if (torch::cuda::is_available()) devices.emplace_back(at::kCUDA);
+  for (const at::Device device : devices) {
+    for (const char* name : {"llama3", "mistral", "qwen3", "phi3"}) {
+      SCOPED_TRACE(std::string(name) + " on " + device.str());
+      const fs::path dir = kDir / "packed" / name;
+      const auto packed = read_json(dir / "packed.json");
+      model::CausalLM lm = model::load_causal_lm(dir, {at::kFloat, device});
+      auto row = [&](const char* key) {
+        return at::tensor(packed[key].get<std::vector<int64_t>>(), at::kLong).unsqueeze(0).to(device);
+      };
+      at::Tensor logits;
+      {
+        at::NoGradGuard no_grad;
+        logits = lm->forward(row("input_ids"), {}, row("position_ids"));
+      }
+      const auto reference = safetensors::TensorStore::open_file(dir / "reference.safetensors");
+      const double diff = (logits[0].cpu() - reference.get("logits")).abs().max().item<double>();
+      EXPECT_LE(diff, 1e-4);
+      const double loss = causal_lm_loss(logits, row("labels")).item<double>();
+      EXPECT_NEAR(loss, packed["loss"].get<double>(), 1e-5);
+      std::cout << name << " " << device << ": packed max |logit diff| " << diff << ", loss " << loss << "\n";
     }
-    const auto reference = safetensors::TensorStore::open_file(dir / "reference.safetensors");
-    const double diff = (logits[0] - reference.get("logits")).abs().max().item<double>();
-    EXPECT_LE(diff, 1e-4);
-    const double loss = causal_lm_loss(logits, labels).item<double>();
-    EXPECT_NEAR(loss, packed["loss"].get<double>(), 1e-5);
-    std::cout << name << ": packed max |logit diff| " << diff << ", loss " << loss << "\n";
   }
 }
 
