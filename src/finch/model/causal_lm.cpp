@@ -22,17 +22,36 @@ CausalLMImpl::CausalLMImpl(DecoderConfig config, const at::TensorOptions& option
   inv_freq_ = rope_inverse_frequencies(config_.rope, config_.head_dim);
 }
 
+at::Tensor packed_sequence_indices(const at::Tensor& position_ids) {
+  // A new sample wherever the position is not the previous one + 1; the first
+  // token compares with a dummy predecessor (its own position - 1).
+  const at::Tensor first = position_ids.slice(1, 0, 1) - 1;
+  const at::Tensor diff = at::diff(position_ids, 1, -1, first);
+  const at::Tensor index = (diff != 1).to(at::kLong).cumsum(-1);  // [B, T]
+  if ((index.select(1, -1) == 0).all().item<bool>()) return {};
+  return index;
+}
+
 AttentionMasks build_attention_masks(const at::Tensor& attention_mask, int64_t T, const DecoderConfig& c,
-                                     at::Device device) {
+                                     at::Device device, const at::Tensor& position_ids) {
   const bool padded = attention_mask.defined() && !attention_mask.all().item<bool>();
+  const at::Tensor packed =
+      !attention_mask.defined() && position_ids.defined() ? packed_sequence_indices(position_ids.to(device)) : at::Tensor();
   const bool has_sliding = std::count(c.layer_types.begin(), c.layer_types.end(), LayerType::kSliding) > 0;
   const bool window_binds = has_sliding && c.sliding_window && T > *c.sliding_window;
   AttentionMasks masks;
-  if (!padded && !window_binds) return masks;
+  if (!padded && !packed.defined() && !window_binds) return masks;
 
   const at::Tensor pos = at::arange(T, at::TensorOptions().dtype(at::kLong).device(device));
   const at::Tensor q = pos.unsqueeze(1), k = pos.unsqueeze(0);
   at::Tensor full = (k <= q).unsqueeze(0).unsqueeze(0);  // [1, 1, T, T]
+  if (packed.defined()) {
+    // Within a sample positions count up by one, so index distance is position
+    // distance and the causal and sliding-window tests below stay exact.
+    const at::Tensor same_sample = packed.unsqueeze(2) == packed.unsqueeze(1);  // [B, T, T]
+    full = at::logical_and(full, same_sample.unsqueeze(1));                     // [B, 1, T, T]
+    masks.full = full;
+  }
   if (padded) {
     const at::Tensor key_valid = attention_mask.to(device).to(at::kBool).unsqueeze(1).unsqueeze(1);  // [B, 1, 1, T]
     // A padding query sees at least itself, so no row is empty; its output is never used.
@@ -52,7 +71,7 @@ at::Tensor CausalLMImpl::forward(const at::Tensor& input_ids, const at::Tensor& 
     positions = at::arange(T, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(0).expand({B, T});
   at::Tensor h = model->embed_tokens(input_ids);  // [B, T, C]
   const RotaryTables rotary = rotary_tables(inv_freq_, positions, h.scalar_type());
-  const AttentionMasks masks = build_attention_masks(attention_mask, T, config_, device);
+  const AttentionMasks masks = build_attention_masks(attention_mask, T, config_, device, position_ids);
   for (const auto& module : *model->layers) {
     auto layer = module->as<DecoderLayerImpl>();
     h = layer->forward(h, rotary, layer->type == LayerType::kSliding ? masks.sliding : masks.full);

@@ -27,6 +27,8 @@ class CausalLMImpl : public torch::nn::Module {
 
   // input_ids: [B, T] long. attention_mask: [B, T] (1 = token, 0 = padding) or
   // undefined. position_ids: [B, T] or undefined for 0..T-1 (as HF's forward).
+  // Without an attention_mask, position_ids that restart (packed samples, see
+  // build_attention_masks) keep each sample's attention within itself.
   // Returns logits [B, T, V] in the parameters' dtype.
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask = {},
                      const at::Tensor& position_ids = {});
@@ -44,11 +46,21 @@ TORCH_MODULE(CausalLM);
 
 // The masks each layer type needs ([B, 1, T, T] bool), undefined where
 // plain causal attention is exact.
+//
+// Packed rows (transformers 5's masking_utils.find_packed_sequence_indices):
+// when attention_mask is undefined and position_ids [B, T] are given, a token
+// whose position is not its predecessor's + 1 starts a new sample; attention
+// is then causal within each sample only (block diagonal), sliding layers too.
+// With an attention_mask, position_ids never change the mask (as in HF).
 struct AttentionMasks {
   at::Tensor full;
   at::Tensor sliding;
 };
 AttentionMasks build_attention_masks(const at::Tensor& attention_mask, int64_t T, const DecoderConfig& config,
-                                     at::Device device);
+                                     at::Device device, const at::Tensor& position_ids = {});
+
+// The sample index of every token of packed rows ([B, T] long, 0 for the
+// first sample of a row), or undefined when no row holds more than one sample.
+at::Tensor packed_sequence_indices(const at::Tensor& position_ids);
 
 }  // namespace finch::model

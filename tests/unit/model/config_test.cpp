@@ -112,5 +112,30 @@ TEST(AttentionMasks, SlidingWindowAndPaddingCombine) {
   EXPECT_FALSE(none.sliding.defined());
 }
 
+TEST(AttentionMasks, RestartingPositionsSeparatePackedSamples) {
+  DecoderConfig c = read(base("MistralForCausalLM"));
+  c.sliding_window = 2;
+  c.layer_types = {LayerType::kFull, LayerType::kSliding};
+  // Samples of 3 and 2 tokens packed in one row, as DataCollatorWithFlattening makes them.
+  const at::Tensor positions = at::tensor({0, 1, 2, 0, 1}, at::kLong).unsqueeze(0);
+  EXPECT_TRUE(at::equal(packed_sequence_indices(positions), at::tensor({0, 0, 0, 1, 1}, at::kLong).unsqueeze(0)));
+  const auto masks = build_attention_masks({}, 5, c, at::kCPU, positions);
+  const at::Tensor full = at::tensor({1, 0, 0, 0, 0,  //
+                                      1, 1, 0, 0, 0,  //
+                                      1, 1, 1, 0, 0,  //
+                                      0, 0, 0, 1, 0,  //
+                                      0, 0, 0, 1, 1}, at::kLong).to(at::kBool).reshape({1, 1, 5, 5});
+  EXPECT_TRUE(at::equal(masks.full, full)) << masks.full;
+  const at::Tensor sliding = at::logical_and(full, at::tensor({1, 0, 0, 0, 0,  //
+                                                                1, 1, 0, 0, 0,  //
+                                                                0, 1, 1, 0, 0,  //
+                                                                0, 0, 1, 1, 0,  //
+                                                                0, 0, 0, 1, 1}, at::kLong).to(at::kBool).reshape({1, 1, 5, 5}));
+  EXPECT_TRUE(at::equal(masks.sliding, sliding)) << masks.sliding;
+  // Counting positions (any offset) are one sample; with an attention_mask, HF never looks at positions.
+  EXPECT_FALSE(packed_sequence_indices(at::arange(3, 8).unsqueeze(0)).defined());
+  EXPECT_FALSE(build_attention_masks(at::ones({1, 5}, at::kLong), 5, c, at::kCPU, positions).full.defined());
+}
+
 }  // namespace
 }  // namespace finch::model
