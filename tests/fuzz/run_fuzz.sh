@@ -2,7 +2,7 @@
 # Builds one libFuzzer target with clang (ASan + UBSan) and runs it for a
 # bounded time from a small seed corpus.
 # Usage: run_fuzz.sh TARGET SOURCE_DIR FMT_INCLUDE_DIR WORK_DIR [SECONDS]
-# TARGET: safetensors_header | tokenizer_json | chat_template | gguf
+# TARGET: safetensors_header | tokenizer_json | chat_template | gguf | jsonl | csv
 set -euo pipefail
 target="$1" src="$2" fmt_include="$3" work="$4/$1" seconds="${5:-20}"
 mkdir -p "$work/corpus"
@@ -49,6 +49,19 @@ case "$target" in
       head -c 1 /dev/zero
       printf '\x00\x00\x80\x3f\x00\x00\x00\x40\x00\x00\x40\x40\x00\x00\x80\x40'
     } > "$work/corpus/valid"
+    ;;
+  jsonl)
+    sources=("$finch"/data/{table_reader,json_shape,text_util}.cpp "$finch/core/error.cpp")
+    libs=()
+    # Seeds: JSON Lines with unification (promotion, missing keys, mixed kinds), and a JSON array.
+    printf '%s\n' '{"a":1,"m":{"x":1,"y":[1,2]},"l":[{"r":"u"}]}' '' '{"a":2.5,"b":"\u00e9","m":{"y":[3.5],"x":null}}' '{"a":"s","c":[[1],[2]]}' > "$work/corpus/lines"
+    printf '%s' '[{"a":1,"b":true},{"b":null,"a":1e300}]' > "$work/corpus/array"
+    ;;
+  csv)
+    sources=("$finch"/data/{csv_reader,table_reader,text_util,json_shape}.cpp "$finch/core/error.cpp")
+    libs=()
+    # Seed: quotes, escaped quotes, embedded CRLF, typed columns with nulls, repeated names.
+    printf 'a,b,a,,c\r\n1,"x ""y""",1.5,True,NA\r\n2,"l1\r\nl2",,false,7\r\n-3,z,inf,,\r\n' > "$work/corpus/typed"
     ;;
   *) echo "run_fuzz.sh: unknown target $target" >&2; exit 2 ;;
 esac

@@ -22,17 +22,22 @@ void add_data_command(CLI::App& app) {
   auto flags = std::make_shared<SettingsFlags>(*prepare, *settings);
   auto force = std::make_shared<bool>(false);
   prepare->add_flag("--force", *force, "prepare again even if the folder is complete (.data_ready)");
-  prepare->callback([settings, flags, force] {
+  auto tokenize = std::make_shared<bool>(false);
+  prepare->add_flag("--tokenize", *tokenize,
+                    "also tokenize the splits with model.hf_model_id's tokenizer into their token caches "
+                    "(otherwise training does it on first use)");
+  prepare->callback([settings, flags, force, tokenize] {
     flags->resolve();
     log_info("settings:\n{}", settings->registry.table());
     data::PrepareOptions options;
     options.force = *force;
     options.config_yaml = settings->registry.to_yaml();
-    std::unique_ptr<tokenizer::PretrainedTokenizer> chat;
-    if (settings->data.format == "chat") {
-      chat = std::make_unique<tokenizer::PretrainedTokenizer>(
-          tokenizer::PretrainedTokenizer::from_dir(settings->model.hf_model_id));
-      options.chat = chat.get();
+    std::unique_ptr<tokenizer::PretrainedTokenizer> tok;
+    std::filesystem::path model_dir;
+    if (settings->data.format == "chat" || *tokenize) {
+      model_dir = model::model_dir(settings->model.hf_model_id);
+      tok = std::make_unique<tokenizer::PretrainedTokenizer>(tokenizer::PretrainedTokenizer::from_dir(model_dir));
+      if (settings->data.format == "chat") options.chat = tok.get();
     }
     const auto r = data::prepare_dataset(settings->data, options);
     if (r.reused)
@@ -40,6 +45,12 @@ void add_data_command(CLI::App& app) {
     else
       log_info("prepared {} rows: {} train, {} validation, {} test{}", r.rows, r.train, r.validation, r.test,
                r.bad_rows ? fmt::format(", {} bad rows skipped", r.bad_rows) : "");
+    if (*tokenize) {
+      for (const auto& t : data::tokenize_prepared(r.dir, settings->data, *tok, model_dir))
+        log_info("{}: {} rows, {} tokens{}{}", t.split, t.rows, t.tokens,
+                 t.dropped ? fmt::format(", {} dropped (no output token within max_seq_length)", t.dropped) : "",
+                 t.reused ? " (cached)" : "");
+    }
     fmt::print("{}\n", r.dir.string());
   });
 }

@@ -15,6 +15,7 @@
 #include "finch/core/error.h"
 #include "finch/core/files.h"
 #include "finch/core/log.h"
+#include "finch/data/samples.h"
 #include "finch/data/source.h"
 #include "finch/data/split.h"
 #include "finch/data/table_reader.h"
@@ -276,6 +277,25 @@ PrepareResult prepare_dataset(const DataConfig& config, const PrepareOptions& op
                                 {"source", source.description}, {"files", files}};
   write_file_atomic(ready, summary.dump(2) + "\n");  // last: the folder is complete
   return result;
+}
+
+std::vector<SplitTokens> tokenize_prepared(const fs::path& dir, const DataConfig& config,
+                                           const tokenizer::PretrainedTokenizer& tokenizer, const fs::path& tokenizer_dir) {
+  const uint64_t fingerprint = tokenizer_fingerprint(tokenizer_dir);
+  TokenizeOptions options;
+  options.threads = static_cast<int>(config.num_proc);
+  const SampleOptions samples{config.max_seq_length, config.train_on_inputs};
+  std::vector<SplitTokens> out;
+  for (const char* split : {"training", "validation", "test"}) {
+    const fs::path jsonl = dir / (std::string(split) + ".jsonl");
+    CacheReport report;
+    auto tokens = std::make_shared<const TokenizedSplit>(
+        TokenizedSplit::load(jsonl, tokenizer, fingerprint, options, &report));
+    const SampleSet set(tokens, samples);
+    check_dropped(set, jsonl.string(), config.max_seq_length, 0.05);
+    out.push_back({split, static_cast<int64_t>(tokens->size()), tokens->num_tokens(), set.dropped(), !report.rebuilt});
+  }
+  return out;
 }
 
 }  // namespace finch::data

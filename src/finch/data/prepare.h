@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "finch/data/config.h"
 
@@ -38,5 +39,17 @@ std::filesystem::path prepared_dir(const DataConfig& config);
 std::string safe_component(const std::string& name);
 
 PrepareResult prepare_dataset(const DataConfig& config, const PrepareOptions& options);
+
+// Tokenizes the three splits of a prepared folder into their token caches
+// (data/samples.h), reusing caches that are current. Fails when a split loses
+// more than 5% of its rows to truncation (data.max_seq_length).
+struct SplitTokens {
+  std::string split;  // "training", "validation", "test"
+  int64_t rows = 0, tokens = 0, dropped = 0;
+  bool reused = false;
+};
+std::vector<SplitTokens> tokenize_prepared(const std::filesystem::path& dir, const DataConfig& config,
+                                           const tokenizer::PretrainedTokenizer& tokenizer,
+                                           const std::filesystem::path& tokenizer_dir);
 
 }  // namespace finch::data
