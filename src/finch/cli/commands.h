@@ -9,5 +9,6 @@ void add_env_command(CLI::App& app);
 void add_forward_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_import_gguf_command(CLI::App& app);
+void add_download_command(CLI::App& app);
 
 }  // namespace finch::cli
