@@ -9,6 +9,7 @@ with the Hub's URL layout:
     GET /api/{models|datasets}/{org}/{name}/tree/{revision}[/{path}]?recursive=..&cursor=..  (3 per page, Link)
 Files ending .parquet/.safetensors/.bin are LFS: /resolve answers 302 to a second port (the "CDN", another
 origin) with X-Linked-Etag (sha256) and X-Linked-Size; others answer 200 with ETag = git blob sha1.
+ROOT/{kind}/renamed.json {"old/id": "new/id"} makes /resolve of old/id answer 307 to new/id (same origin).
 Every answer carries X-Repo-Commit. With --token, Hub requests need "Authorization: Bearer TOKEN" (else 401);
 the CDN refuses any Authorization header (400), as signed CDN URLs do.
 
@@ -154,6 +155,11 @@ class Handler(BaseHTTPRequestHandler):
         return commit
 
     def resolve(self, kind, repo_id, revision, path):
+        renamed = os.path.join(ROOT, kind, "renamed.json")
+        if os.path.isfile(renamed) and repo_id in json.load(open(renamed)):
+            # A renamed repo: a relative redirect on the Hub's own origin, as the Hub answers.
+            target = json.load(open(renamed))[repo_id]
+            return self.reply(307, {"Location": self.path.replace(repo_id, target, 1)})
         commit = self.check_repo(kind, repo_id, revision)
         if commit is None:
             return

@@ -39,6 +39,7 @@ def make_repos(root):
     big = bytes((i * 7919 + (i >> 8)) % 256 for i in range(300_000))
     model = os.path.join(root, "models/org/tiny-model")
     write(f"{model}/refs.json", json.dumps({"main": MODEL_SHA}))
+    write(os.path.join(root, "models/renamed.json"), json.dumps({"org/old-model": "org/tiny-model"}))
     files = {"config.json": '{"a": 1}', "model.safetensors": big, "sub/notes.txt": "hello\n",
              "sub/deep/x.txt": "x", "tokenizer.json": "{}", "README.md": "# tiny\n"}
     for name, data in files.items():
@@ -136,6 +137,11 @@ with tempfile.TemporaryDirectory() as tmp:
     check("drop and resume: no .incomplete left",
           not any(n.endswith(".incomplete") for n in os.listdir(os.path.join(tmp, "home-drop/hub/models--org--tiny-model/blobs"))))
 
+    # A renamed repo: HEAD follows the Hub's same-origin redirect; cached under the name asked for.
+    r = finch(env, "org/old-model", "config.json")
+    check("same-origin redirect", r.returncode == 0 and r.stdout.strip() == os.path.join(
+        home, "hub", "models--org--old-model", "snapshots", MODEL_SHA, "config.json"), r.stdout + r.stderr)
+
     # 500 once, then ok.
     server.control(clear_log=True, fail500={"tokenizer.json": 1})
     r = finch(env, "org/tiny-model", "tokenizer.json")
@@ -222,6 +228,14 @@ with tempfile.TemporaryDirectory() as tmp:
     write(os.path.join(shome, "token"), TOKEN + "\n")
     r = finch(env_for(shome, secure.url), "org/tiny-model", "config.json")
     check("token from HF_HOME/token", r.returncode == 0, r.stderr)
+    # 5xx that persists: 5 retries with backoff (1+2+4+8+8 s), then one line naming the URL, not the token.
+    secure.control(fail500={"sub/notes.txt": 100})
+    r = finch(env_for(shome, secure.url), "org/tiny-model", "sub/notes.txt")
+    lines = r.stderr.strip().splitlines()
+    check("persistent 500: one error line naming the url", r.returncode == 1 and lines[-1].startswith("finch: error: HTTP 500")
+          and f"{secure.url}/org/tiny-model/resolve/main/sub/notes.txt" in lines[-1], r.stderr)
+    check("persistent 500: retried 5 times", sum("retrying" in line for line in lines) == 5, r.stderr)
+    check("persistent 500: token not printed", TOKEN not in r.stdout + r.stderr)
     write(os.path.join(shome, "token"), "hf_badfile\n")
     r = finch(env_for(shome, secure.url), "org/tiny-model", "tokenizer.json")
     expect_error("token file wrong", r, "401", "rejected", "token")

@@ -8,7 +8,6 @@
 #include <openssl/evp.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -22,37 +21,6 @@ namespace fs = std::filesystem;
 
 namespace finch::io::hub {
 namespace {
-
-std::optional<std::string> env(const char* name) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return std::nullopt;
-  return std::string(v);
-}
-
-fs::path expand_user(const std::string& path) {
-  if (path.starts_with("~")) {
-    auto home = env("HOME");
-    if (home) return fs::path(*home + path.substr(1));
-  }
-  return fs::path(path);
-}
-
-bool is_true(const std::optional<std::string>& value) {
-  if (!value) return false;
-  std::string v = *value;
-  for (auto& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return v == "1" || v == "ON" || v == "YES" || v == "TRUE";
-}
-
-// _clean_token: drop CR/LF, strip spaces; empty is no token.
-std::optional<std::string> clean_token(std::string token) {
-  std::erase(token, '\r');
-  std::erase(token, '\n');
-  auto start = token.find_first_not_of(" \t\f\v");
-  if (start == std::string::npos) return std::nullopt;
-  auto end = token.find_last_not_of(" \t\f\v");
-  return token.substr(start, end - start + 1);
-}
 
 std::string normalize_etag(std::string etag) {
   // etag.lstrip("W/").strip('"')
@@ -172,7 +140,7 @@ class Session {
     if (r.status == 404) {
       if (error_code == "RevisionNotFound") throw NotFound(fmt::format("revision '{}' not found in {}", revision, target));
       if (error_code == "EntryNotFound" || (!file.empty() && error_code != "RepoNotFound"))
-        throw NotFound(fmt::format("file '{}' not found in {} at revision '{}'", file, target, revision));
+        throw NotFound(fmt::format("'{}' not found in {} at revision '{}'", file, target, revision));
       throw NotFound(fmt::format("{} not found at {}", target, s_.endpoint));
     }
     if (retryable_status(r.status))
@@ -180,9 +148,10 @@ class Session {
     fail("HTTP {} from {} for {}", r.status, url, target);
   }
 
-  nlohmann::json get_json(const std::string& url, const std::string& revision, std::string* next = nullptr) {
+  nlohmann::json get_json(const std::string& url, const std::string& revision, std::string* next = nullptr,
+                          const std::string& folder = "") {
     auto r = call("GET", url, true);
-    if (!r.ok()) raise(r, url, revision);
+    if (!r.ok()) raise(r, url, revision, folder);
     if (next) {
       const std::string* link = r.header("link");
       *next = link ? http::join_url(url, http::next_link(*link)) : "";
@@ -296,35 +265,6 @@ void check_relative(const std::string& path) {
 
 }  // namespace
 
-Settings Settings::from_environment() {
-  Settings s;
-  if (auto e = env("HF_ENDPOINT")) {
-    s.endpoint = *e;
-    while (s.endpoint.ends_with("/")) s.endpoint.pop_back();
-  }
-  fs::path home;
-  if (auto h = env("HF_HOME")) home = expand_user(*h);
-  else if (auto x = env("XDG_CACHE_HOME")) home = expand_user(*x) / "huggingface";
-  else home = expand_user("~/.cache") / "huggingface";
-  if (auto c = env("HF_HUB_CACHE")) s.hub_cache = expand_user(*c);
-  else if (auto c2 = env("HUGGINGFACE_HUB_CACHE")) s.hub_cache = expand_user(*c2);
-  else s.hub_cache = home / "hub";
-  auto token = env("HF_TOKEN");
-  if (token) s.token_source = "HF_TOKEN";
-  else if ((token = env("HUGGING_FACE_HUB_TOKEN"))) s.token_source = "HUGGING_FACE_HUB_TOKEN";
-  if (token) s.token = clean_token(*token);
-  if (!s.token) {
-    fs::path file = env("HF_TOKEN_PATH") ? expand_user(*env("HF_TOKEN_PATH")) : home / "token";
-    std::error_code ec;
-    if (fs::is_regular_file(file, ec)) {
-      s.token = clean_token(read_text_file(file));
-      s.token_source = file.string();
-    }
-  }
-  s.offline = is_true(env("HF_HUB_OFFLINE")) || is_true(env("TRANSFORMERS_OFFLINE"));
-  return s;
-}
-
 Client::Client(Settings settings) : settings_(std::move(settings)) {}
 
 std::string Client::resolve_commit(const Repo& repo, const std::string& revision) {
@@ -368,13 +308,14 @@ std::vector<RepoFile> Client::list_files(const Repo& repo, const std::string& re
     return out;
   }
   Session session(settings_, repo);
-  std::string url = fmt::format("{}/api/{}s/{}/tree/{}{}?recursive=true&expand=false", settings_.endpoint,
-                                repo_type_name(repo.type), repo.id, http::quote(revision, ""),
-                                folder.empty() ? "" : "/" + http::quote(folder, ""));
+  std::string url = fmt::format("{}/api/{}s/{}/tree/{}", settings_.endpoint, repo_type_name(repo.type), repo.id,
+                                http::quote(revision, ""));
+  if (!folder.empty()) url += fmt::format("/{}", http::quote(folder, ""));
+  url += "?recursive=true&expand=false";
   std::vector<RepoFile> out;
   while (!url.empty()) {
     std::string next;
-    auto page = session.get_json(url, revision, &next);
+    auto page = session.get_json(url, revision, &next, folder);
     if (!page.is_array()) fail("{} did not answer a file list", url);
     for (const auto& entry : page) {
       if (entry.value("type", "") != "file") continue;
@@ -444,7 +385,7 @@ fs::path Client::download_file(const Repo& repo, const std::string& path, const 
   cache.write_ref(revision, meta.commit);
   if (!fs::exists(blob)) {
     fs::path tmp = blob;
-    tmp += "." + random_hex8() + ".incomplete";
+    tmp += fmt::format(".{}.incomplete", random_hex8());
     try {
       session.download(meta.location, tmp, meta.size, path);
       if (is_sha256(meta.etag)) {  // an LFS file: its etag is the sha256 of its bytes

@@ -55,8 +55,7 @@ std::string random_suffix() {
 // Writes `text` under a temporary name beside `path` and renames it into place.
 void replace_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
-  auto tmp = path;
-  tmp += "." + random_suffix() + ".tmp";
+  auto tmp = path.parent_path() / (path.filename().string() + "." + random_suffix() + ".tmp");
   {
     std::ofstream out(tmp, std::ios::binary);
     out << text;
