@@ -13,8 +13,9 @@ ROOT/{kind}/renamed.json {"old/id": "new/id"} makes /resolve of old/id answer 30
 Every answer carries X-Repo-Commit. With --token, Hub requests need "Authorization: Bearer TOKEN" (else 401);
 the CDN refuses any Authorization header (400), as signed CDN URLs do.
 
-Faults, set with POST /_control {"fail500": {path: count}, "drop": {path: bytes}}: /resolve of `path` answers
-500 `count` times; the first download of `path` stops after `bytes` bytes (connection closed). GET /_log lists
+Faults, set with POST /_control {"fail500": {path: count}, "drop": {path: bytes}, "corrupt": {path: true}}:
+/resolve of `path` answers 500 `count` times; the next download of `path` stops after `bytes` bytes
+(connection closed), or has its first byte flipped. GET /_log lists
 the requests seen ({"server", "method", "path", "range", "auth"}).
 
 Usage: hub_server.py ROOT [--token T]; prints {"hub": port, "cdn": port} on its first stdout line.
@@ -31,7 +32,7 @@ ROOT = sys.argv[1]
 TOKEN = sys.argv[sys.argv.index("--token") + 1] if "--token" in sys.argv else None
 LFS_SUFFIXES = (".parquet", ".safetensors", ".bin")
 PAGE = 3
-state = {"fail500": {}, "drop": {}, "log": []}
+state = {"fail500": {}, "drop": {}, "corrupt": {}, "log": []}
 lock = threading.Lock()
 ports = {}
 
@@ -103,6 +104,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         with lock:
             cut = state["drop"].pop(key, None)
+            if state["corrupt"].pop(key, None):
+                data = bytes([data[0] ^ 1]) + data[1:]
         if cut is not None:
             self.wfile.write(data[start:cut])
             self.wfile.flush()
@@ -121,7 +124,7 @@ class Handler(BaseHTTPRequestHandler):
         self.record()
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         with lock:
-            for k in ("fail500", "drop"):
+            for k in ("fail500", "drop", "corrupt"):
                 state[k].update(body.get(k, {}))
             if body.get("clear_log"):
                 state["log"].clear()

@@ -142,6 +142,13 @@ with tempfile.TemporaryDirectory() as tmp:
     check("same-origin redirect", r.returncode == 0 and r.stdout.strip() == os.path.join(
         home, "hub", "models--org--old-model", "snapshots", MODEL_SHA, "config.json"), r.stdout + r.stderr)
 
+    # Corrupted bytes of an LFS file: the sha256 check fails, nothing enters the cache.
+    env3 = env_for(os.path.join(tmp, "home-corrupt"), server.url)
+    server.control(corrupt={"model.safetensors": True})
+    expect_error("lfs sha256 mismatch", finch(env3, "org/tiny-model", "model.safetensors"), "corrupt", "sha256")
+    blobs = os.path.join(tmp, "home-corrupt/hub/models--org--tiny-model/blobs")
+    check("lfs sha256 mismatch: no blob kept", not os.path.isdir(blobs) or os.listdir(blobs) == [], str(os.listdir(blobs)))
+
     # 500 once, then ok.
     server.control(clear_log=True, fail500={"tokenizer.json": 1})
     r = finch(env, "org/tiny-model", "tokenizer.json")
