@@ -6,6 +6,7 @@
 #include "finch/cli/settings.h"
 #include "finch/core/log.h"
 #include "finch/data/prepare.h"
+#include "finch/io/hub.h"
 #include "finch/tokenizer/tokenizer_config.h"
 
 namespace finch::cli {
@@ -35,7 +36,7 @@ void add_data_command(CLI::App& app) {
     std::unique_ptr<tokenizer::PretrainedTokenizer> tok;
     std::filesystem::path model_dir;
     if (settings->data.format == "chat" || *tokenize) {
-      model_dir = model::model_dir(settings->model.hf_model_id);
+      model_dir = io::hub::model_dir(settings->model.hf_model_id, /*tokenizer_only=*/true);
       tok = std::make_unique<tokenizer::PretrainedTokenizer>(tokenizer::PretrainedTokenizer::from_dir(model_dir));
       if (settings->data.format == "chat") options.chat = tok.get();
     }

@@ -23,8 +23,9 @@ int main(int argc, char** argv) {
   finch::cli::add_forward_command(app);
   finch::cli::add_tokenize_command(app);
   finch::cli::add_import_gguf_command(app);
-  // finch::cli::add_data_command(app);  TEMP until data/ lands
+  finch::cli::add_data_command(app);
   finch::cli::add_config_command(app);
+  finch::cli::add_download_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
