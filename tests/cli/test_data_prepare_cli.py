@@ -25,7 +25,7 @@ import tempfile
 import datasets
 from transformers import AutoTokenizer
 
-from cli_check import check, expect_error, finish
+from cli_check import check, finish
 
 FINCH, CASES = sys.argv[1], sys.argv[2]
 CHAT_MODEL = os.path.join(CASES, "_work", "smollm2-gguf")
@@ -38,6 +38,15 @@ datasets.disable_progress_bars()
 def prepare(workdir, *args, env=None):
     return subprocess.run([FINCH, "data", "prepare", "--data.datasets_dir", os.path.join(workdir, "datasets"), *args],
                           capture_output=True, text=True, timeout=600, cwd=workdir, env=env)
+
+
+def expect_error(name, result, *fragments):
+    """A user mistake: exit status 1 and a last stderr line 'finch: error: ...' (one line) holding every
+    fragment; the lines before it are the resolved settings and progress."""
+    lines = result.stderr.strip().splitlines()
+    ok = (result.returncode == 1 and lines and lines[-1].startswith("finch: error: ")
+          and all(f in lines[-1] for f in fragments))
+    check(name, ok, f"rc={result.returncode} stderr={lines[-1] if lines else ''!r}")
 
 
 def read_jsonl(path):
@@ -134,6 +143,14 @@ def main():
     out3 = os.path.join(work, "datasets", "my_data", "yaml", SPLIT_DIR)
     check("YAML config + flag", r.returncode == 0, r.stderr)
     same_as_reference("YAML config + flag", out3, reference("json", data, DEFAULT_INPUT, "R: {output}", seed=5))
+
+    # --tokenize builds each split's token cache beside its JSONL once, then reuses it.
+    r = prepare(work, "--hfdc_dataset_name", data, "--tokenize", "--hf_model_id", CHAT_MODEL)
+    caches = sorted(f for f in os.listdir(out) if ".tokens-" in f)
+    check("--tokenize writes three token caches", r.returncode == 0 and len(caches) == 3
+          and "training: 900 rows" in r.stderr, r.stderr[-500:] + str(caches))
+    r = prepare(work, "--hfdc_dataset_name", data, "--tokenize", "--hf_model_id", CHAT_MODEL)
+    check("--tokenize reuses the caches", r.returncode == 0 and r.stderr.count("(cached)") == 3, r.stderr[-500:])
 
     # Determinism: the same settings elsewhere give the same bytes.
     other = tempfile.mkdtemp(prefix="finch_prepare_again_")

@@ -11,9 +11,13 @@
 
 namespace finch::data {
 
+// The seed's default dataset and the configuration it used with it.
+inline constexpr const char* kDefaultDataset = "cognitivecomputations/dolphin";
+inline constexpr const char* kDefaultDatasetConfig = "flan1m-alpaca-uncensored";
+
 struct DataConfig {
-  std::string dataset_name = "cognitivecomputations/dolphin";
-  std::string dataset_config = "flan1m-alpaca-uncensored";
+  std::string dataset_name = kDefaultDataset;
+  std::string dataset_config;
   std::string split = "train";
   std::string revision = "main";
   double train_split_ratio = 0.9;
@@ -30,6 +34,12 @@ struct DataConfig {
   bool packing = true;
   bool train_on_inputs = false;
 
+  // dataset_config with the seed's pairing applied: empty selects the default
+  // dataset's configuration, or none at all for any other dataset.
+  std::string effective_config() const {
+    return dataset_config.empty() && dataset_name == kDefaultDataset ? kDefaultDatasetConfig : dataset_config;
+  }
+
   void describe(config::Registry& registry) {
     auto s = registry.section("data", "The dataset: where it comes from, how rows become an input and an output, "
                                       "how it is split, and how splits become training samples.");
@@ -37,7 +47,8 @@ struct DataConfig {
           "Hugging Face dataset id (org/name), or a local file or folder of json, jsonl, csv or parquet files")
         .alias("hfdc_dataset_name");
     s.add("dataset_config", dataset_config,
-          "the dataset's configuration (subset); empty means the default one")
+          "the dataset's configuration (subset); empty: flan1m-alpaca-uncensored for the default dataset, "
+          "otherwise the dataset's default (a local file has none)")
         .alias("hfdc_dataset_config");
     s.add("split", split, "the source split that is divided into train/validation/test").alias("hfdc_split");
     s.add("revision", revision, "Hub revision: a branch, tag or commit").alias("hfdc_revision");

@@ -55,9 +55,11 @@ class FileLock {
   int fd_ = -1;
 };
 
+// The columns that hold a value (readers give a column absent from a row as null, as datasets does).
 std::string columns_of(const Row& row) {
   std::string out;
-  for (const auto& [k, v] : row.items()) out += (out.empty() ? "" : ", ") + k;
+  for (const auto& [k, v] : row.items())
+    if (!v.is_null()) out += (out.empty() ? "" : ", ") + k;
   return out.empty() ? "none" : out;
 }
 
@@ -98,8 +100,9 @@ class RowRenderer {
     std::vector<const ordered_json*> values;
     for (const auto& field : t.fields()) {
       const std::string column = column_for(field);
+      // A null is a missing value: Python would silently write "None" into the text.
       const auto it = row.find(column);
-      if (it == row.end()) {
+      if (it == row.end() || it->is_null()) {
         const std::string via = column == field ? "" : fmt::format(" (data.field_mapping.{})", field);
         fail("{}: no column '{}' for {{{}}} of {}{}; the row has: {}", where, column, field, setting, via,
              columns_of(row));
@@ -112,7 +115,7 @@ class RowRenderer {
   Example render_chat(const Row& row, const std::string& where) const {
     const std::string column = column_for("messages");
     const auto it = row.find(column);
-    if (it == row.end())
+    if (it == row.end() || it->is_null())
       fail("{}: no column '{}' with the chat messages (data.format=chat); the row has: {}", where, column,
            columns_of(row));
     const ordered_json& messages = *it;
@@ -132,7 +135,8 @@ class RowRenderer {
       fail("{}: the chat template renders the earlier turns differently once the last assistant turn follows, "
            "so the output cannot be split from the input",
            where);
-    return {std::move(input), full.substr(input.size())};
+    std::string output = full.substr(input.size());
+    return {std::move(input), std::move(output)};
   }
 
   const DataConfig& config_;
@@ -179,7 +183,7 @@ fs::path prepared_dir(const DataConfig& config) {
     if (p.filename().empty()) p = p.parent_path();  // "folder/"
     name = fs::is_directory(p) ? p.filename().string() : p.stem().string();
   }
-  const std::string conf = config.dataset_config.empty() ? "default" : config.dataset_config;
+  const std::string conf = config.effective_config().empty() ? "default" : config.effective_config();
   return fs::path(config.datasets_dir) / safe_component(name) / safe_component(conf) /
          split_folder_name(config.train_split_ratio, config.val_test_split_ratio);
 }
@@ -208,7 +212,7 @@ PrepareResult prepare_dataset(const DataConfig& config, const PrepareOptions& op
   fs::remove(ready);
   fs::create_directories(result.dir);
 
-  const DatasetFiles source = resolve_dataset_files(config.dataset_name, config.dataset_config, config.split,
+  const DatasetFiles source = resolve_dataset_files(config.dataset_name, config.effective_config(), config.split,
                                                     config.revision);
   log_info("reading {}", source.description);
 
