@@ -50,6 +50,16 @@ def make_repos(root):
     write(f"{data}/{DATA_SHA}/README.md", "# data\n")
     write(f"{data}/{PARQUET_SHA}/default/train/0000.parquet", b"PAR1train" + big[:1000])
     write(f"{data}/{PARQUET_SHA}/default/test/0000.parquet", b"PAR1test" + big[:500])
+    # A real dataset for `finch data prepare` end to end: only its parquet conversion holds rows.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    qa = os.path.join(root, "datasets/org/qa-data")
+    write(f"{qa}/refs.json", json.dumps({"main": DATA_SHA, "refs/convert/parquet": PARQUET_SHA}))
+    write(f"{qa}/{DATA_SHA}/README.md", "# qa\n")
+    os.makedirs(f"{qa}/{PARQUET_SHA}/default/train", exist_ok=True)
+    pq.write_table(pa.Table.from_pylist([{"instruction": f"add {i} and 1", "input": "", "output": str(i + 1)}
+                                         for i in range(200)]),
+                   f"{qa}/{PARQUET_SHA}/default/train/0000.parquet", row_group_size=50)
     raw = os.path.join(root, "datasets/org/raw-data")
     write(f"{raw}/refs.json", json.dumps({"main": RAW_SHA}))
     write(f"{raw}/{RAW_SHA}/en/train.jsonl", '{"en": 1}\n')
@@ -218,6 +228,19 @@ with tempfile.TemporaryDirectory() as tmp:
                  "split 'test' not found", "train")
     expect_error("dataset files: missing config", finch(env, "org/raw-data", "--dataset-files", "--config", "de"),
                  "config 'de' not found", "en/train.jsonl")
+
+    # finch data prepare on a Hub dataset: its parquet conversion, then again offline from the cache.
+    out = os.path.join(tmp, "prepared")
+    prep = [FINCH, "data", "prepare", "--hfdc_dataset_name", "org/qa-data", "--data.datasets_dir", out]
+    r = subprocess.run(prep, capture_output=True, text=True, env=env, timeout=120)
+    split_dir = os.path.join(out, "org_qa-data", "default", "train=90%-val=5%-test=5%")
+    lines = open(os.path.join(split_dir, "training.jsonl")).read().splitlines() if r.returncode == 0 else []
+    check("data prepare from the Hub's parquet conversion", r.returncode == 0 and len(lines) == 180
+          and all(json.loads(line)["output"].startswith("### Response:\n") for line in lines), r.stderr[-400:])
+    r = subprocess.run(prep + ["--force"], capture_output=True, text=True, env={**env, "HF_HUB_OFFLINE": "1"},
+                       timeout=120)
+    check("data prepare again offline, from the cache", r.returncode == 0
+          and open(os.path.join(split_dir, "training.jsonl")).read().splitlines() == lines, r.stderr[-400:])
     server.stop()
 
     # A server that requires a token.
