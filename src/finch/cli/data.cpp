@@ -38,7 +38,10 @@ void add_data_command(CLI::App& app) {
     if (settings->data.format == "chat" || *tokenize) {
       model_dir = io::hub::model_dir(settings->model.hf_model_id, /*tokenizer_only=*/true);
       tok = std::make_unique<tokenizer::PretrainedTokenizer>(tokenizer::PretrainedTokenizer::from_dir(model_dir));
-      if (settings->data.format == "chat") options.chat = tok.get();
+      if (settings->data.format == "chat") {
+        options.chat = tok.get();
+        options.chat_model = settings->model.hf_model_id;
+      }
     }
     const auto r = data::prepare_dataset(settings->data, options);
     if (r.reused)

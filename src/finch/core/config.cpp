@@ -76,7 +76,9 @@ std::string emit_number(double value) {
 }
 
 const YAML::Node& scalar(const YAML::Node& node, const std::string& where, const char* expected) {
-  if (!node.IsScalar()) fail("{}: expected {}, got a YAML {}", where, expected, node.IsSequence() ? "list" : "map");
+  if (!node.IsScalar())
+    fail("{}: expected {}, got {}", where, expected,
+         node.IsNull() ? "no value" : node.IsSequence() ? "a YAML list" : "a YAML map");
   return node;
 }
 

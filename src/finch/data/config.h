@@ -40,6 +40,9 @@ struct DataConfig {
     return dataset_config.empty() && dataset_name == kDefaultDataset ? kDefaultDatasetConfig : dataset_config;
   }
 
+  // Range checks the types cannot express (ratios are checked by the split).
+  void validate() const;
+
   void describe(config::Registry& registry) {
     auto s = registry.section("data", "The dataset: where it comes from, how rows become an input and an output, "
                                       "how it is split, and how splits become training samples.");
@@ -76,7 +79,8 @@ struct DataConfig {
     s.add("seed", seed, "seed of the train/validation/test split (numpy's, as datasets.train_test_split)");
     s.add("datasets_dir", datasets_dir, "where prepared datasets are written");
     s.add("skip_bad_rows", skip_bad_rows,
-          "skip (count and report) rows that cannot be read or lack a template field, instead of stopping");
+          "skip (count and report) rows that cannot be read or lack a template field, instead of stopping")
+        .alias("skip-bad-rows");
     s.add("max_seq_length", max_seq_length, "samples are truncated to this many tokens").alias("max_seq_length");
     s.add("packing", packing,
           "pack a batch's samples into one row (positions restart per sample, no attention across samples) "

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <thread>
@@ -188,27 +189,103 @@ fs::path prepared_dir(const DataConfig& config) {
          split_folder_name(config.train_split_ratio, config.val_test_split_ratio);
 }
 
-PrepareResult prepare_dataset(const DataConfig& config, const PrepareOptions& options) {
-  PrepareResult result;
-  result.dir = prepared_dir(config);
-  const RowRenderer renderer(config, options.chat);  // checks the templates before any download
-  fs::create_directories(result.dir.parent_path());
-  const fs::path ready = result.dir / ".data_ready";
-  FileLock lock(result.dir.parent_path() / (result.dir.filename().string() + ".lock"));
-  // Only one rank may decide to redo the work; the others reuse what it wrote.
-  const bool force = options.force && launch_rank() == 0;
-  if (fs::exists(ready) && !force) {
-    result.reused = true;
-    const auto summary = ordered_json::parse(read_text_file(ready), nullptr, false);
-    if (summary.is_object()) {
-      result.rows = summary.value("rows", int64_t{0});
-      result.train = summary.value("train", int64_t{0});
-      result.validation = summary.value("validation", int64_t{0});
-      result.test = summary.value("test", int64_t{0});
-      result.bad_rows = summary.value("bad_rows", int64_t{0});
-    }
-    return result;
+namespace {
+
+// What decides a prepared folder's contents beyond its name: a later run with
+// other values must not silently reuse it.
+ordered_json identity_of(const DataConfig& c, const PrepareOptions& options) {
+  std::string name = c.dataset_name;
+  if (fs::exists(name)) name = fs::absolute(name).lexically_normal().string();
+  ordered_json id = {{"dataset_name", name},           {"dataset_config", c.effective_config()},
+                     {"split", c.split},               {"revision", c.revision},
+                     {"format", c.format},             {"seed", c.seed},
+                     {"skip_bad_rows", c.skip_bad_rows}};
+  if (c.format == "template") {
+    id["input_template"] = c.input_template;
+    id["output_template"] = c.output_template;
+  } else {
+    id["chat_model"] = options.chat_model;
   }
+  id["field_mapping"] = c.field_mapping;
+  return id;
+}
+
+// The run this process belongs to, as its launcher names it (empty: none known).
+std::string launch_id() {
+  if (const char* v = std::getenv("TORCHELASTIC_RUN_ID")) return v;
+  if (const char* v = std::getenv("SLURM_JOB_ID"))
+    return std::string(v) + "." + (std::getenv("SLURM_STEP_ID") ? std::getenv("SLURM_STEP_ID") : "");
+  if (const char* v = std::getenv("PMIX_NAMESPACE")) return v;
+  return {};
+}
+
+PrepareResult prepare_locked(const DataConfig& config, const PrepareOptions& options, const RowRenderer& renderer,
+                             const fs::path& dir, const ordered_json& identity, const std::string& launch);
+
+PrepareResult reuse(const fs::path& dir, const ordered_json& summary, const ordered_json& identity) {
+  PrepareResult result;
+  result.dir = dir;
+  result.reused = true;
+  if (summary.contains("settings"))
+    for (const auto& [key, value] : identity.items())
+      if (summary["settings"].value(key, ordered_json()) != value)
+        fail("{}: prepared with data.{} = {}, not {}; use --force to prepare it again, or another "
+             "data.datasets_dir",
+             dir.string(), key, summary["settings"].value(key, ordered_json()).dump(), value.dump());
+  result.rows = summary.value("rows", int64_t{0});
+  result.train = summary.value("train", int64_t{0});
+  result.validation = summary.value("validation", int64_t{0});
+  result.test = summary.value("test", int64_t{0});
+  result.bad_rows = summary.value("bad_rows", int64_t{0});
+  return result;
+}
+
+}  // namespace
+
+void DataConfig::validate() const {
+  if (format != "template" && format != "chat") fail("data.format: expected template or chat, got '{}'", format);
+  if (num_proc < 0) fail("data.num_proc: expected 0 (one per core) or a positive count, got {}", num_proc);
+  if (max_seq_length <= 0) fail("data.max_seq_length: expected a positive number of tokens, got {}", max_seq_length);
+  if (seed < 0) fail("data.seed: expected a non-negative integer, got {}", seed);
+}
+
+PrepareResult prepare_dataset(const DataConfig& config, const PrepareOptions& options) {
+  config.validate();
+  const RowRenderer renderer(config, options.chat);  // checks the templates before any download
+  const fs::path dir = prepared_dir(config);
+  const fs::path ready = dir / ".data_ready";
+  const ordered_json identity = identity_of(config, options);
+  fs::create_directories(dir.parent_path());
+  // Only rank 0 redoes the work for --force. Under a launcher that names its
+  // run, the other ranks wait for rank 0's result of this very run; otherwise
+  // they reuse what is there.
+  const bool rank0 = launch_rank() == 0;
+  const std::string launch = launch_id();
+  const auto waiting_since = std::chrono::steady_clock::now();
+  for (;;) {
+    {
+      FileLock lock(dir.parent_path() / (dir.filename().string() + ".lock"));
+      ordered_json summary;
+      if (fs::exists(ready)) summary = ordered_json::parse(read_text_file(ready), nullptr, false);
+      const bool complete = summary.is_object();
+      if (complete && !options.force) return reuse(dir, summary, identity);
+      if (complete && !rank0 && (launch.empty() || summary.value("launch", "") == launch))
+        return reuse(dir, summary, identity);
+      if (rank0 || !options.force) return prepare_locked(config, options, renderer, dir, identity, launch);
+    }
+    if (std::chrono::steady_clock::now() - waiting_since > std::chrono::hours(2))
+      fail("{}: waited 2 hours for rank 0 to prepare the dataset (--force)", dir.string());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+namespace {
+
+PrepareResult prepare_locked(const DataConfig& config, const PrepareOptions& options, const RowRenderer& renderer,
+                             const fs::path& dir, const ordered_json& identity, const std::string& launch) {
+  PrepareResult result;
+  result.dir = dir;
+  const fs::path ready = dir / ".data_ready";
   fs::remove(ready);
   fs::create_directories(result.dir);
 
@@ -216,7 +293,7 @@ PrepareResult prepare_dataset(const DataConfig& config, const PrepareOptions& op
                                                     config.revision);
   log_info("reading {}", source.description);
 
-  // Rows are rendered in blocks on worker threads while the next block is read.
+  // Rows are read in blocks of 4096, each block rendered on worker threads.
   const int threads = config.num_proc > 0 ? static_cast<int>(config.num_proc)
                                           : std::max(1u, std::thread::hardware_concurrency());
   std::vector<Example> examples;
@@ -277,14 +354,19 @@ PrepareResult prepare_dataset(const DataConfig& config, const PrepareOptions& op
   for (const auto& f : source.files) files.push_back(f.string());
   const ordered_json summary = {{"rows", result.rows},         {"train", result.train},
                                 {"validation", result.validation}, {"test", result.test},
-                                {"bad_rows", result.bad_rows}, {"seed", config.seed},
-                                {"source", source.description}, {"files", files}};
+                                {"bad_rows", result.bad_rows}, {"source", source.description},
+                                {"files", files},              {"settings", identity},
+                                {"launch", launch}};
   write_file_atomic(ready, summary.dump(2) + "\n");  // last: the folder is complete
   return result;
 }
 
+}  // namespace
+
 std::vector<SplitTokens> tokenize_prepared(const fs::path& dir, const DataConfig& config,
                                            const tokenizer::PretrainedTokenizer& tokenizer, const fs::path& tokenizer_dir) {
+  // One process builds a split's cache while the others (ranks) wait, then reuse it.
+  FileLock lock(dir / ".tokenize.lock");
   const uint64_t fingerprint = tokenizer_fingerprint(tokenizer_dir);
   TokenizeOptions options;
   options.threads = static_cast<int>(config.num_proc);

@@ -21,6 +21,7 @@ namespace finch::data {
 struct PrepareOptions {
   bool force = false;                                  // prepare again even when .data_ready exists
   const tokenizer::PretrainedTokenizer* chat = nullptr;  // the chat template, for format=chat
+  std::string chat_model;                              // where it came from (recorded with the result)
   std::string config_yaml;                             // the resolved configuration, saved beside the splits
 };
 

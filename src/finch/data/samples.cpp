@@ -18,6 +18,7 @@ RecipeTokens RecipeTokens::of(const tokenizer::PretrainedTokenizer& tokenizer) {
   auto id = tokenizer.tokenizer.token_to_id(eos->second);
   if (!id) fail("tokenizer_config.json: eos_token '{}' is not in the tokenizer's vocabulary", eos->second);
   t.eos_id = *id;
+  t.eos_text = eos->second;
   return t;
 }
 
@@ -28,7 +29,7 @@ TokenizedRow tokenize_row(const tokenizer::PretrainedTokenizer& tokenizer, const
   row.input_length = static_cast<int64_t>(row.ids.size());
   const std::vector<int32_t> out = tokenizer.tokenizer.encode(output, /*add_special_tokens=*/false);
   row.ids.insert(row.ids.end(), out.begin(), out.end());
-  if (out.empty() || out.back() != tokens.eos_id) row.ids.push_back(tokens.eos_id);
+  if (tokens.output_needs_eos(output)) row.ids.push_back(tokens.eos_id);
   return row;
 }
 

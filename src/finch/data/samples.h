@@ -10,7 +10,8 @@
 //   * an input that already starts with the BOS token's text (a chat-template
 //     render) is encoded with add_special_tokens=false: no double BOS;
 //   * EOS (the id of tokenizer_config's eos_token) is not appended when the
-//     output's ids already end with it.
+//     output text already ends with the EOS token, trailing whitespace aside
+//     (a chat rendering's turn ends with "<|im_end|>\n").
 //   labels = -100 over the input span, the ids over the output span (EOS
 //   included); with train_on_inputs the input span is labelled too.
 //   Truncation to max_seq_length keeps the first max_seq_length tokens (cut
@@ -40,7 +41,7 @@ namespace finch::data {
 
 inline constexpr int64_t kIgnoreIndex = -100;
 // Bumped whenever the recipe or the cache layout changes: old caches are rebuilt.
-inline constexpr uint32_t kRecipeVersion = 1;
+inline constexpr uint32_t kRecipeVersion = 2;
 
 // One row through the recipe: ids of input and output and where they meet.
 struct TokenizedRow {
@@ -51,8 +52,14 @@ struct TokenizedRow {
 // The tokens and ids the recipe needs from a tokenizer.
 struct RecipeTokens {
   std::string bos_text;  // empty: the tokenizer has no bos_token
+  std::string eos_text;
   int32_t eos_id = -1;
   static RecipeTokens of(const tokenizer::PretrainedTokenizer& tokenizer);  // error without an eos_token
+  bool output_needs_eos(const std::string& output) const {
+    const std::size_t end = output.find_last_not_of(" \t\r\n");
+    const std::size_t n = end == std::string::npos ? 0 : end + 1;
+    return n < eos_text.size() || output.compare(n - eos_text.size(), eos_text.size(), eos_text) != 0;
+  }
   bool input_is_rendered(const std::string& input) const {
     return !bos_text.empty() && input.compare(0, bos_text.size(), bos_text) == 0;
   }

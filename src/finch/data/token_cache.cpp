@@ -98,7 +98,7 @@ void tokenize_file(const fs::path& jsonl, const tokenizer::PretrainedTokenizer& 
     for (std::size_t i = 0; i < outputs.size(); ++i) {
       const auto& in_ids = is_rendered[i] ? rendered_ids[next_rendered++] : plain_ids[next_plain++];
       const auto& out_ids = output_ids[i];
-      const bool add_eos = out_ids.empty() || out_ids.back() != tokens.eos_id;
+      const bool add_eos = tokens.output_needs_eos(outputs[i]);
       const std::size_t n = in_ids.size() + out_ids.size() + (add_eos ? 1 : 0);
       FINCH_CHECK(n < (1ULL << 32), "{}: a row of {} tokens", jsonl.string(), n);
       input_lengths.push_back(static_cast<uint32_t>(in_ids.size()));

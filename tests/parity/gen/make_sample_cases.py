@@ -44,6 +44,7 @@ def rows_for(tok):
         {"input": "Finish with the end token.", "output": "Done." + eos},
         {"input": rendered, "output": "I am a small model." + eos},
         {"input": rendered, "output": "No EOS here"},
+        {"input": rendered, "output": "A chat turn ends with its marker." + eos + "\n"},
         {"input": long_text, "output": "short"},
         {"input": "Tell me a story.", "output": long_text},
         {"input": "", "output": "from nothing"},
@@ -55,7 +56,9 @@ def recipe(tok, row):
     rendered = tok.bos_token is not None and row["input"].startswith(tok.bos_token)
     in_ids = tok(row["input"], add_special_tokens=not rendered)["input_ids"]
     out_ids = tok(row["output"], add_special_tokens=False)["input_ids"]
-    if not out_ids or out_ids[-1] != tok.eos_token_id:
+    # EOS ends every output, once: not added when the output text already ends with the EOS token
+    # (trailing whitespace aside, as after a chat template's end-of-turn marker).
+    if not row["output"].rstrip(" \t\r\n").endswith(tok.eos_token):
         out_ids = out_ids + [tok.eos_token_id]
     return in_ids + out_ids, len(in_ids)
 
