@@ -51,14 +51,14 @@ case "$target" in
     } > "$work/corpus/valid"
     ;;
   jsonl)
-    sources=("$finch"/data/{table_reader,json_shape,text_util}.cpp "$finch/core/error.cpp")
+    sources=("$finch"/data/{table_reader,fast_json,json_shape,text_util}.cpp "$finch/core/error.cpp")
     libs=()
     # Seeds: JSON Lines with unification (promotion, missing keys, mixed kinds), and a JSON array.
     printf '%s\n' '{"a":1,"m":{"x":1,"y":[1,2]},"l":[{"r":"u"}]}' '' '{"a":2.5,"b":"\u00e9","m":{"y":[3.5],"x":null}}' '{"a":"s","c":[[1],[2]]}' > "$work/corpus/lines"
     printf '%s' '[{"a":1,"b":true},{"b":null,"a":1e300}]' > "$work/corpus/array"
     ;;
   csv)
-    sources=("$finch"/data/{csv_reader,table_reader,text_util,json_shape}.cpp "$finch/core/error.cpp")
+    sources=("$finch"/data/{csv_reader,table_reader,fast_json,text_util,json_shape}.cpp "$finch/core/error.cpp")
     libs=()
     # Seed: quotes, escaped quotes, embedded CRLF, typed columns with nulls, repeated names.
     printf 'a,b,a,,c\r\n1,"x ""y""",1.5,True,NA\r\n2,"l1\r\nl2",,false,7\r\n-3,z,inf,,\r\n' > "$work/corpus/typed"

@@ -89,6 +89,44 @@ void JsonShape::merge_row(const json& row) {
   }
 }
 
+void JsonShape::merge(JsonShape&& later) {
+  if (kind == Kind::mixed || later.kind == Kind::none) return;
+  if (kind == Kind::none || later.kind == Kind::mixed) {
+    *this = std::move(later);
+    return;
+  }
+  if (numeric(kind) && numeric(later.kind)) {
+    if (later.kind == Kind::floating) kind = Kind::floating;
+    return;
+  }
+  if (kind != later.kind) {
+    *this = JsonShape{Kind::mixed, {}, nullptr};
+    return;
+  }
+  if (kind == Kind::object) {
+    // As in merge(value): the later objects must have this key set.
+    bool same = later.fields.size() == fields.size();
+    for (auto it = later.fields.begin(); same && it != later.fields.end(); ++it) same = field(it->first) != nullptr;
+    if (!same) {
+      *this = JsonShape{Kind::mixed, {}, nullptr};
+      return;
+    }
+    for (auto& [key, child] : later.fields) field(key)->merge(std::move(*child));
+  } else if (kind == Kind::array) {
+    element->merge(std::move(*later.element));
+  }
+}
+
+void JsonShape::merge_rows(JsonShape&& later) {
+  kind = Kind::object;
+  for (auto& [key, child] : later.fields) {
+    if (JsonShape* shape = field(key))
+      shape->merge(std::move(*child));
+    else
+      fields.emplace_back(key, std::move(child));
+  }
+}
+
 json JsonShape::apply(json&& value) const {
   if (value.is_null()) return std::move(value);
   switch (kind) {

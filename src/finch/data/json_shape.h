@@ -23,6 +23,11 @@ struct JsonShape {
   void merge(const nlohmann::ordered_json& value);
   // Merges a top-level row: keys are the union in order of first appearance.
   void merge_row(const nlohmann::ordered_json& row);
+  // Widens the shape to admit what `later` admits: the same as merging the
+  // values `later` saw into this shape after its own (the readers infer
+  // shapes per block of rows in parallel, then merge them in file order).
+  void merge(JsonShape&& later);
+  void merge_rows(JsonShape&& later);  // top-level shapes, like merge_row
   // `value` as pyarrow + datasets give it back under this shape.
   nlohmann::ordered_json apply(nlohmann::ordered_json&& value) const;
   nlohmann::ordered_json apply_row(nlohmann::ordered_json&& row) const;

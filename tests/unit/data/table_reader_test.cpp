@@ -42,6 +42,9 @@ TEST(TableReader, JsonLinesBadRows) {
   expect_error([] { read("d.jsonl", "{\"a\":1}\n\"s\"\n"); }, {"d.jsonl:2", "expected a JSON object", "a string"});
   expect_error([] { read("d.jsonl", "{\"a\":\"\xff\xfe\"}\n"); }, {"d.jsonl:1", "not valid JSON", "UTF-8"});
   expect_error([] { read("d.jsonl", "{\"a\":1} x\n"); }, {"d.jsonl:1", "not valid JSON"});
+  // nlohmann throws out_of_range, not parse_error, for a number past double.
+  expect_error([] { read("d.jsonl", "{\"a\":1e400}\n"); }, {"d.jsonl:1", "not valid JSON", "number overflow"});
+  expect_error([] { read("d.json", "[{\"a\":1E3022}]"); }, {"d.json", "not valid JSON", "number overflow"});
   // Nothing reaches the sink from a file with a bad row.
   int seen = 0;
   EXPECT_THROW(read_json_lines("d.jsonl", "{\"a\":1}\n{", {}, [&](Row&&, const std::string&) { ++seen; }), Error);
