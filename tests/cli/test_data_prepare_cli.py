@@ -121,6 +121,11 @@ def main():
           and os.stat(os.path.join(out, "training.jsonl")).st_mtime_ns == before, r.stderr)
     r = prepare(work, "--hfdc_dataset_name", data, "--force")
     check("--force prepares again", r.returncode == 0 and "already prepared" not in r.stderr, r.stderr)
+    # The folder remembers what made it: other settings never silently reuse it.
+    expect_error("reuse under another seed is refused", prepare(work, "--hfdc_dataset_name", data, "--data.seed", "1"),
+                 "data.seed = 42, not 1", "--force")
+    expect_error("bad setting range", prepare(work, "--hfdc_dataset_name", data, "--data.max_seq_length", "0"),
+                 "data.max_seq_length")
 
     # Templates from the command line (escapes unescaped), mapping, other types, other ratios and seed.
     tmpl_in, tmpl_out = "Q: {question}\\n[{n}|{score}|{ok}|{tags}|{meta}]\\n", "A:\\t{output}"
@@ -227,6 +232,19 @@ def main():
     prepared = sum("prepared 1000 rows" in err for _, err in results)
     check("4 concurrent ranks: all succeed, exactly one prepares",
           all(p.returncode == 0 for p in procs) and prepared == 1, str([e for _, e in results]))
+
+    # --force under a launcher: rank 0 prepares again, the others wait for its result of this run.
+    procs = [subprocess.Popen([FINCH, "data", "prepare", "--data.datasets_dir", os.path.join(shared, "datasets"),
+                               "--hfdc_dataset_name", data, "--force"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "RANK": str(rank), "TORCHELASTIC_RUN_ID": "run-2"})
+             for rank in (3, 2, 1, 0)]
+    results = [p.communicate(timeout=600) for p in procs]
+    ready = json.load(open(os.path.join(shared, "datasets", "my_data", "default", SPLIT_DIR, ".data_ready")))
+    check("--force with 4 ranks: rank 0 alone prepares, the others reuse its result",
+          all(p.returncode == 0 for p in procs) and ready["launch"] == "run-2"
+          and [("prepared 1000 rows" in err) for _, err in results] == [False, False, False, True],
+          str([e[-300:] for _, e in results]))
 
     # The chat form: messages rendered with the model's chat template, the last assistant turn is the output.
     tok = AutoTokenizer.from_pretrained(CHAT_MODEL)
