@@ -6,6 +6,7 @@
 #include "finch/core/error.h"
 #include "finch/core/log.h"
 #include "finch/data/data_files.h"
+#include "finch/data/table_reader.h"
 #include "finch/io/hub.h"
 
 namespace fs = std::filesystem;
@@ -13,11 +14,7 @@ namespace fs = std::filesystem;
 namespace finch::data {
 namespace {
 
-bool readable_format(const std::string& path) {
-  for (const char* ext : {".json", ".jsonl", ".csv", ".parquet"})
-    if (path.ends_with(ext)) return true;
-  return false;
-}
+bool readable_format(const std::string& path) { return table_format_of(path).has_value(); }
 
 std::string listing(const std::vector<std::string>& names) {
   if (names.empty()) return "nothing";
@@ -90,20 +87,24 @@ DatasetFiles resolve_dataset_files(const std::string& dataset_name, const std::s
   const std::string config = dataset_config.empty() ? "default" : dataset_config;
   const std::string parquet_ref = "refs/convert/parquet";
   std::string parquet_note;
-  try {
-    auto files = client.list_files(repo, parquet_ref, config + "/" + split);
-    DatasetFiles out;
-    for (const auto& f : files)
-      if (f.path.ends_with(".parquet")) out.files.push_back(client.download_file(repo, f.path, parquet_ref));
-    std::sort(out.files.begin(), out.files.end());
-    if (!out.files.empty()) {
-      out.description = fmt::format("hub dataset {} (parquet conversion {}, config {}, split {}): {} file(s)",
-                                    dataset_name, parquet_ref, config, split, out.files.size());
-      return out;
+  // The parquet conversion is of the main branch: another revision reads its own files.
+  if (revision != "main") parquet_note = fmt::format("revision '{}' is not main", revision);
+  if (revision == "main") {
+    try {
+      auto files = client.list_files(repo, parquet_ref, config + "/" + split);
+      DatasetFiles out;
+      for (const auto& f : files)
+        if (f.path.ends_with(".parquet")) out.files.push_back(client.download_file(repo, f.path, parquet_ref));
+      std::sort(out.files.begin(), out.files.end());
+      if (!out.files.empty()) {
+        out.description = fmt::format("hub dataset {} (parquet conversion {}, config {}, split {}): {} file(s)",
+                                      dataset_name, parquet_ref, config, split, out.files.size());
+        return out;
+      }
+      parquet_note = fmt::format("{}/{}/ in {} has no parquet file", config, split, parquet_ref);
+    } catch (const io::hub::NotFound& e) {
+      parquet_note = e.what();
     }
-    parquet_note = fmt::format("{}/{}/ in {} has no parquet file", config, split, parquet_ref);
-  } catch (const io::hub::NotFound& e) {
-    parquet_note = e.what();
   }
 
   auto listed = client.list_files(repo, revision);

@@ -58,7 +58,7 @@ std::string sha256_file(const fs::path& path) {
 }
 
 std::string random_hex8() {
-  static std::mt19937_64 rng(std::random_device{}());
+  thread_local std::mt19937_64 rng(std::random_device{}());
   return fmt::format("{:08x}", static_cast<uint32_t>(rng()));
 }
 
@@ -182,6 +182,10 @@ class Session {
     if (auto* c = r.header("x-repo-commit")) m.commit = *c;
     if (auto* e = r.header("x-linked-etag")) m.etag = normalize_etag(*e);
     else if (auto* e2 = r.header("etag")) m.etag = normalize_etag(*e2);
+    // The etag names the blob file: a server (HF_ENDPOINT may be any mirror) must not steer it elsewhere.
+    if (!m.etag.empty() && (m.etag[0] == '.' || m.etag.find_first_not_of(
+                                                    "0123456789abcdefABCDEF_-.") != std::string::npos))
+      fail("unusable ETag '{}' for {}", m.etag, url);
     m.location = r.is_redirect() ? http::join_url(url, *r.header("location")) : url;
     m.size = to_int(r.header("x-linked-size"));
     if (!m.size && !r.is_redirect()) m.size = to_int(r.header("content-length"));
@@ -238,7 +242,7 @@ class Session {
           std::string total = range->substr(range->rfind('/') + 1);
           expected = to_int(&total);
         } else if (auto* length = r.header("content-length")) {
-          expected = resume + to_int(length).value_or(0);
+          expected = (restarted ? 0 : resume) + to_int(length).value_or(0);
         }
       }
       break;

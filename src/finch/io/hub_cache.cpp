@@ -47,21 +47,10 @@ std::string folder_name(const Repo& repo) {
   return name;
 }
 
-std::string random_suffix() {
-  static std::mt19937_64 rng(std::random_device{}() ^ static_cast<uint64_t>(getpid()));
-  return fmt::format("{:08x}", static_cast<uint32_t>(rng()));
-}
-
-// Writes `text` under a temporary name beside `path` and renames it into place.
+// Writes `text` under a temporary name beside `path`, flushed, then renamed into place.
 void replace_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
-  auto tmp = path.parent_path() / (path.filename().string() + "." + random_suffix() + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    if (!out) fail("cannot write {}", tmp.string());
-  }
-  fs::rename(tmp, path);
+  write_file_atomic(path, text);
 }
 
 bool inside(const fs::path& parent, const fs::path& child) {
