@@ -149,19 +149,65 @@ std::string example_line(const Example& e) {
   return ordered_json{{"input", e.input}, {"output", e.output}}.dump() + "\n";
 }
 
-void write_split(const fs::path& path, const std::vector<Example>& examples, const std::vector<int64_t>& indices) {
-  AtomicFile file(path);
-  std::string buffer;
-  for (int64_t i : indices) {
-    buffer += example_line(examples[i]);
-    if (buffer.size() > (1 << 22)) {
-      file.write(buffer);
-      buffer.clear();
-    }
+// The rendered rows as JSON lines in a scratch file beside the splits, so the
+// memory held until the split is known is one offset per row, not the text.
+class ExampleSpool {
+ public:
+  explicit ExampleSpool(fs::path path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail("{}: cannot create", path_.string());
+    offsets_.push_back(0);
   }
-  file.write(buffer);
-  file.commit();
-}
+  ~ExampleSpool() {
+    ::close(fd_);
+    std::error_code ignored;
+    fs::remove(path_, ignored);
+  }
+  ExampleSpool(const ExampleSpool&) = delete;
+  ExampleSpool& operator=(const ExampleSpool&) = delete;
+
+  void add(const Example& e) {
+    const std::string line = example_line(e);
+    buffer_ += line;
+    offsets_.push_back(offsets_.back() + line.size());
+    if (buffer_.size() > (1 << 22)) flush();
+  }
+  int64_t size() const { return static_cast<int64_t>(offsets_.size()) - 1; }
+
+  // Writes the lines of `indices`, in that order, to `path` (atomically).
+  void write_split(const fs::path& path, const std::vector<int64_t>& indices) {
+    flush();
+    AtomicFile file(path);
+    std::string out, line;
+    for (int64_t i : indices) {
+      line.resize(offsets_[i + 1] - offsets_[i]);
+      if (::pread(fd_, line.data(), line.size(), static_cast<off_t>(offsets_[i])) != static_cast<ssize_t>(line.size()))
+        fail("{}: cannot read back", path_.string());
+      out += line;
+      if (out.size() > (1 << 22)) {
+        file.write(out);
+        out.clear();
+      }
+    }
+    file.write(out);
+    file.commit();
+  }
+
+ private:
+  void flush() {
+    for (size_t done = 0; done < buffer_.size();) {
+      const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+      if (n <= 0) fail("{}: cannot write (disk full?)", path_.string());
+      done += static_cast<size_t>(n);
+    }
+    buffer_.clear();
+  }
+
+  fs::path path_;
+  int fd_ = -1;
+  std::string buffer_;
+  std::vector<uint64_t> offsets_;
+};
 
 }  // namespace
 
@@ -296,7 +342,7 @@ PrepareResult prepare_locked(const DataConfig& config, const PrepareOptions& opt
   // Rows are read in blocks of 4096, each block rendered on worker threads.
   const int threads = config.num_proc > 0 ? static_cast<int>(config.num_proc)
                                           : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<Example> examples;
+  ExampleSpool examples(result.dir / ".rows.tmp");
   std::string first_bad;
   std::vector<std::pair<Row, std::string>> block;
   auto flush = [&] {
@@ -317,7 +363,7 @@ PrepareResult prepare_locked(const DataConfig& config, const PrepareOptions& opt
     for (auto& t : pool) t.join();
     for (size_t i = 0; i < block.size(); ++i) {
       if (out[i]) {
-        examples.push_back(std::move(*out[i]));
+        examples.add(*out[i]);
         continue;
       }
       if (!config.skip_bad_rows) fail("{} (data.skip_bad_rows=true skips such rows)", errors[i]);
@@ -339,13 +385,13 @@ PrepareResult prepare_locked(const DataConfig& config, const PrepareOptions& opt
   }
   if (result.bad_rows > 0)
     log_warning("skipped {} bad rows (data.skip_bad_rows); the first: {}", result.bad_rows, first_bad);
-  if (examples.empty()) fail("{}: no usable rows", source.description);
+  if (examples.size() == 0) fail("{}: no usable rows", source.description);
 
-  const SplitIndices split = split_indices(static_cast<int64_t>(examples.size()), config.train_split_ratio,
+  const SplitIndices split = split_indices(examples.size(), config.train_split_ratio,
                                            config.val_test_split_ratio, static_cast<uint64_t>(config.seed));
-  write_split(result.dir / "training.jsonl", examples, split.train);
-  write_split(result.dir / "validation.jsonl", examples, split.validation);
-  write_split(result.dir / "test.jsonl", examples, split.test);
+  examples.write_split(result.dir / "training.jsonl", split.train);
+  examples.write_split(result.dir / "validation.jsonl", split.validation);
+  examples.write_split(result.dir / "test.jsonl", split.test);
   if (!options.config_yaml.empty()) write_file_atomic(result.dir / "data_config.yaml", options.config_yaml);
   result.train = static_cast<int64_t>(split.train.size());
   result.validation = static_cast<int64_t>(split.validation.size());

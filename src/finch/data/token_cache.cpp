@@ -208,18 +208,25 @@ TokenizedSplit TokenizedSplit::load(const fs::path& jsonl, const tokenizer::Pret
     r.reason = "absent";
   }
   r.rebuilt = true;
-  std::vector<uint32_t> input_lengths, lengths;
-  std::vector<int32_t> ids;
-  tokenize_file(jsonl, tokenizer, options, input_lengths, lengths, ids);
-  // Caches of this split under other keys are stale: the data or tokenizer changed.
-  for (const auto& entry : fs::directory_iterator(jsonl.parent_path().empty() ? "." : jsonl.parent_path())) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(stem, 0) == 0 && entry.path().extension() == ".bin" && entry.path() != cache) {
-      std::error_code ignored;
-      fs::remove(entry.path(), ignored);
+  {
+    std::vector<uint32_t> input_lengths, lengths;
+    std::vector<int32_t> ids;
+    // A row never has more tokens than its JSON line has bytes (every token
+    // covers at least one byte of text, and the line's own syntax outweighs
+    // BOS and EOS), so this bound spares the reallocations that would double
+    // the peak; pages never written cost no memory.
+    ids.reserve(fs::file_size(jsonl));
+    tokenize_file(jsonl, tokenizer, options, input_lengths, lengths, ids);
+    // Caches of this split under other keys are stale: the data or tokenizer changed.
+    for (const auto& entry : fs::directory_iterator(jsonl.parent_path().empty() ? "." : jsonl.parent_path())) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(stem, 0) == 0 && entry.path().extension() == ".bin" && entry.path() != cache) {
+        std::error_code ignored;
+        fs::remove(entry.path(), ignored);
+      }
     }
-  }
-  CacheIo::write(cache, key, input_lengths, lengths, ids);
+    CacheIo::write(cache, key, input_lengths, lengths, ids);
+  }  // the ids are on disk: freed before the file is mapped back
   const std::string problem = CacheIo::open(cache, key, split);
   FINCH_CHECK(problem.empty(), "{}: the cache just written is unusable: {}", cache.string(), problem);
   return split;
