@@ -375,6 +375,16 @@ TEST(Jinja, FailsWhereJinja2Fails) {
   }
 }
 
+// Found by the fuzzer: integer keys past int64 in `x.N`, attribute paths and
+// format fields are template errors, not crashes.
+TEST(Jinja, HugeIntegerKeysAreErrors) {
+  for (const char* source : {"{{ m.99999999999999999999 }}", "{{ [m] | map(attribute='99999999999999999999') | list }}",
+                             "{{ '{0[99999999999999999999]}'.format(m) }}"}) {
+    SCOPED_TRACE(source);
+    EXPECT_EQ(error_of(source, R"({"m": [1]})").rfind("t:", 0), 0u);
+  }
+}
+
 // Found by comparing random templates with jinja2: lazy filter results, dict
 // views, block-set scoping, Markup.
 TEST(Jinja, PythonObjectQuirks) {

@@ -56,8 +56,7 @@ Value get_path(Interpreter& in, const Value& obj, const std::string& path, const
   while (true) {
     std::size_t dot = path.find('.', start);
     std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    bool digits = !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit);
-    cur = in.getitem(cur, digits ? Value::from_int(std::stoll(part)) : Value::from_string(part));
+    cur = in.getitem(cur, key_from_text(part));
     if (dot == std::string::npos) break;
     start = dot + 1;
   }

@@ -350,8 +350,7 @@ std::string str_format(Interpreter& in, const std::string& f, CallArgs& args) {
         std::size_t rb = field.find(']', end);
         if (rb == std::string::npos) raise("Missing ']' in format string");
         std::string key = field.substr(end + 1, rb - end - 1);
-        bool digits = !key.empty() && std::all_of(key.begin(), key.end(), ::isdigit);
-        value = in.getitem(value, digits ? Value::from_int(std::stoll(key)) : Value::from_string(key));
+        value = in.getitem(value, key_from_text(key));
         end = rb + 1;
       }
     }

@@ -489,10 +489,7 @@ class Parser {
       advance();
       auto e = node(Expr::Kind::Literal, t);
       if (t.type == T::Int) {
-        std::int64_t v = 0;
-        auto res = std::from_chars(t.value.data(), t.value.data() + t.value.size(), v);
-        if (res.ec != std::errc()) error(t, "integer literal out of range");
-        e->literal = Value::from_int(v);
+        e->literal = int_literal(t);
       } else {
         e->literal = Value::from_float(std::strtod(t.value.c_str(), nullptr));
       }
@@ -545,6 +542,13 @@ class Parser {
     }
   }
 
+  Value int_literal(const Token& t) {
+    std::int64_t v = 0;
+    auto res = std::from_chars(t.value.data(), t.value.data() + t.value.size(), v);
+    if (res.ec != std::errc()) error(t, "integer literal out of range");
+    return Value::from_int(v);
+  }
+
   ExprPtr parse_subscript(ExprPtr obj) {
     DepthGuard guard(*this);
     const Token& t = advance();
@@ -561,7 +565,7 @@ class Parser {
       advance();
       auto e = node(Expr::Kind::Item, t);
       auto index = node(Expr::Kind::Literal, attr);
-      index->literal = Value::from_int(std::stoll(attr.value));
+      index->literal = int_literal(attr);
       e->args.push_back(std::move(obj));
       e->args.push_back(std::move(index));
       return e;

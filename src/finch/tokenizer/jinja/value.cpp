@@ -370,4 +370,12 @@ std::string repr(const Value& v) {
   return to_str(v);
 }
 
+Value key_from_text(const std::string& text) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return Value::from_string(text);
+  std::int64_t v = 0;
+  if (std::from_chars(text.data(), text.data() + text.size(), v).ec != std::errc()) raise("index out of range");
+  return Value::from_int(v);
+}
+
 }  // namespace finch::tokenizer::jinja

@@ -125,4 +125,8 @@ std::string string_repr(std::string_view s);
 std::vector<std::string_view> code_points(std::string_view s);
 std::size_t code_point_count(std::string_view s);
 
+// A lookup key written as text (jinja2's attribute paths "a.0", str.format's
+// "{0[1]}"): an int when it is all digits, as Python's int(), else a string.
+Value key_from_text(const std::string& text);
+
 }  // namespace finch::tokenizer::jinja
