@@ -25,7 +25,7 @@ case "$target" in
     printf '%s' '{"model":{"type":"WordPiece","vocab":{"[UNK]":0,"a":1,"##b":2},"unk_token":"[UNK]"},"normalizer":{"type":"BertNormalizer","lowercase":true},"pre_tokenizer":{"type":"BertPreTokenizer"},"post_processor":{"type":"BertProcessing","sep":["[UNK]",0],"cls":["[UNK]",0]},"decoder":{"type":"WordPiece"}}' > "$work/corpus/wordpiece"
     ;;
   chat_template)
-    sources=("$finch/tokenizer/chat_template.cpp" "$finch"/tokenizer/jinja/*.cpp)
+    sources=("$finch/tokenizer/chat_template.cpp" "$finch"/tokenizer/jinja/*.cpp "$finch/tokenizer/unicode.cpp")
     libs=(-lutf8proc)
     # Seeds: two real chat templates and one that uses most of the language.
     cp "$src/../shared/fixtures/chat_templates/Qwen-Qwen3-0.6B.jinja" "$work/corpus/qwen3" 2>/dev/null || true
@@ -51,15 +51,17 @@ case "$target" in
     } > "$work/corpus/valid"
     ;;
   jsonl)
-    sources=("$finch"/data/{table_reader,fast_json,json_shape,text_util}.cpp "$finch/core/error.cpp")
-    libs=()
+    sources=("$finch"/data/{table_reader,fast_json,json_shape,text_util}.cpp "$finch/core/error.cpp"
+             "$finch/tokenizer/unicode.cpp")
+    libs=(-lutf8proc)
     # Seeds: JSON Lines with unification (promotion, missing keys, mixed kinds), and a JSON array.
     printf '%s\n' '{"a":1,"m":{"x":1,"y":[1,2]},"l":[{"r":"u"}]}' '' '{"a":2.5,"b":"\u00e9","m":{"y":[3.5],"x":null}}' '{"a":"s","c":[[1],[2]]}' > "$work/corpus/lines"
     printf '%s' '[{"a":1,"b":true},{"b":null,"a":1e300}]' > "$work/corpus/array"
     ;;
   csv)
-    sources=("$finch"/data/{csv_reader,table_reader,fast_json,text_util,json_shape}.cpp "$finch/core/error.cpp")
-    libs=()
+    sources=("$finch"/data/{csv_reader,table_reader,fast_json,text_util,json_shape}.cpp "$finch/core/error.cpp"
+             "$finch/tokenizer/unicode.cpp")
+    libs=(-lutf8proc)
     # Seed: quotes, escaped quotes, embedded CRLF, typed columns with nulls, repeated names.
     printf 'a,b,a,,c\r\n1,"x ""y""",1.5,True,NA\r\n2,"l1\r\nl2",,false,7\r\n-3,z,inf,,\r\n' > "$work/corpus/typed"
     ;;

@@ -82,6 +82,18 @@ const YAML::Node& scalar(const YAML::Node& node, const std::string& where, const
   return node;
 }
 
+// A setting held in one YAML scalar: a flag's text and a YAML scalar go
+// through the same parser, so both accept and reject the same values.
+template <typename T, typename Parse, typename Render>
+void bind_scalar(Setting& s, T& field, const char* expected, Parse parse, Render render) {
+  s.parse_text = [&field, parse](const std::string& text, const std::string& where) { field = parse(text, where); };
+  s.parse_yaml = [&field, parse, expected](const YAML::Node& node, const std::string& where) {
+    field = parse(scalar(node, where, expected).as<std::string>(), where);
+  };
+  s.render = [&field, render] { return render(field); };
+  s.default_text = s.render();
+}
+
 }  // namespace
 
 std::string unescape(const std::string& text) {
@@ -119,45 +131,25 @@ Setting& Section::make(const std::string& name, std::string type, std::string he
 
 Setting& Section::add(const std::string& name, std::string& field, std::string help) {
   Setting& s = make(name, "string", std::move(help));
-  s.parse_text = [&field](const std::string& text, const std::string&) { field = text; };
-  s.parse_yaml = [&field](const YAML::Node& node, const std::string& where) {
-    field = scalar(node, where, "a string").as<std::string>();
-  };
-  s.render = [&field] { return emit_string(field); };
-  s.default_text = s.render();
+  bind_scalar(s, field, "a string", [](const std::string& text, const std::string&) { return text; }, emit_string);
   return s;
 }
 
 Setting& Section::add(const std::string& name, bool& field, std::string help) {
   Setting& s = make(name, "boolean", std::move(help));
-  s.parse_text = [&field](const std::string& text, const std::string& where) { field = parse_bool(text, where); };
-  s.parse_yaml = [&field](const YAML::Node& node, const std::string& where) {
-    field = parse_bool(scalar(node, where, "true or false").as<std::string>(), where);
-  };
-  s.render = [&field] { return std::string(field ? "true" : "false"); };
-  s.default_text = s.render();
+  bind_scalar(s, field, "true or false", parse_bool, [](bool v) { return std::string(v ? "true" : "false"); });
   return s;
 }
 
 Setting& Section::add(const std::string& name, int64_t& field, std::string help) {
   Setting& s = make(name, "integer", std::move(help));
-  s.parse_text = [&field](const std::string& text, const std::string& where) { field = parse_int(text, where); };
-  s.parse_yaml = [&field](const YAML::Node& node, const std::string& where) {
-    field = parse_int(scalar(node, where, "an integer").as<std::string>(), where);
-  };
-  s.render = [&field] { return std::to_string(field); };
-  s.default_text = s.render();
+  bind_scalar(s, field, "an integer", parse_int, [](int64_t v) { return std::to_string(v); });
   return s;
 }
 
 Setting& Section::add(const std::string& name, double& field, std::string help) {
   Setting& s = make(name, "number", std::move(help));
-  s.parse_text = [&field](const std::string& text, const std::string& where) { field = parse_number(text, where); };
-  s.parse_yaml = [&field](const YAML::Node& node, const std::string& where) {
-    field = parse_number(scalar(node, where, "a number").as<std::string>(), where);
-  };
-  s.render = [&field] { return emit_number(field); };
-  s.default_text = s.render();
+  bind_scalar(s, field, "a number", parse_number, emit_number);
   return s;
 }
 

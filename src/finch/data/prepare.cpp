@@ -73,13 +73,12 @@ class RowRenderer {
  public:
   RowRenderer(const DataConfig& config, const tokenizer::PretrainedTokenizer* chat)
       : config_(config), chat_(chat) {
+    // DataConfig::validate() has checked the format.
     if (config.format == "template") {
       input_.emplace(config.input_template, "data.input_template");
       output_.emplace(config.output_template, "data.output_template");
-    } else if (config.format == "chat") {
-      if (chat == nullptr) fail("data.format=chat needs a model whose chat template renders the messages");
-    } else {
-      fail("data.format: expected template or chat, got '{}'", config.format);
+    } else if (chat == nullptr) {
+      fail("data.format=chat needs a model whose chat template renders the messages");
     }
   }
 

@@ -17,14 +17,13 @@ Writes OUT_DIR/<model>/{config.json, model.safetensors, packed.json, reference.s
 """
 import json
 import os
-import shutil
 import sys
 
 import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(__file__))
-from make_tiny_models import COMMON, MODELS, VOCAB, randomise  # noqa: E402
+from make_tiny_models import MODELS, VOCAB, save_random_model  # noqa: E402
 
 # mistral has a sliding window of 5, shorter than two of the samples.
 NAMES = ["llama3", "mistral", "qwen3", "phi3"]
@@ -33,14 +32,7 @@ LENGTHS = [7, 9, 4]
 
 def make(out_dir, name):
     config_cls, model_cls, overrides = MODELS[name]
-    torch.manual_seed(0)
-    config = config_cls(**{**COMMON, **overrides})
-    config._attn_implementation = "sdpa"
-    model = model_cls(config).eval()
-    randomise(model)
-    path = os.path.join(out_dir, name)
-    shutil.rmtree(path, ignore_errors=True)
-    model.save_pretrained(path)
+    path = save_random_model(out_dir, name, config_cls, model_cls, overrides)
     model = model_cls.from_pretrained(path, dtype=torch.float32, attn_implementation="sdpa").eval()
 
     g = torch.Generator().manual_seed(3)

@@ -89,7 +89,8 @@ def randomise(model):
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))
 
 
-def make(out_dir, name, config_cls, model_cls, overrides):
+def save_random_model(out_dir, name, config_cls, model_cls, overrides, **save_kwargs):
+    """A tiny model of the family, seeded random weights, saved as OUT_DIR/NAME; returns the path."""
     torch.manual_seed(0)
     config = config_cls(**{**COMMON, **overrides})
     config._attn_implementation = "sdpa"
@@ -97,8 +98,14 @@ def make(out_dir, name, config_cls, model_cls, overrides):
     randomise(model)
     path = os.path.join(out_dir, name)
     shutil.rmtree(path, ignore_errors=True)
+    model.save_pretrained(path, **save_kwargs)
+    return path
+
+
+def make(out_dir, name, config_cls, model_cls, overrides):
     # qwen2 is saved in shards with an index, as large checkpoints are.
-    model.save_pretrained(path, max_shard_size="150KB" if name == "qwen2" else "5GB")
+    path = save_random_model(out_dir, name, config_cls, model_cls, overrides,
+                             max_shard_size="150KB" if name == "qwen2" else "5GB")
     rows = probe_rows()
     write_ids_file(os.path.join(path, "ids.jsonl"), rows)
     tensors, summary = {}, {}

@@ -40,8 +40,16 @@ TEST(Template, PythonStrOfValues) {
 }
 
 TEST(Template, BadTemplatesAreOneLineErrors) {
-  for (const char* bad : {"{", "a}", "{}", "{0}", "{a:>4}", "{a!r}", "{a[0]}", "{a.b}"})
-    EXPECT_THROW(Template(bad, "data.input_template"), Error) << bad;
+  for (const char* bad : {"{", "a}", "{}", "{0}", "{a:>4}", "{a!r}", "{a[0]}", "{a.b}"}) {
+    try {
+      Template(bad, "data.input_template");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.rfind("data.input_template: ", 0), 0u) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "finch/core/error.h"
+#include "finch/tokenizer/unicode.h"
 #include "finch/tokenizer/jinja/value.h"
 
 namespace finch::tokenizer::jinja {
@@ -266,24 +267,6 @@ class Lexer {
     return j;
   }
 
-  static void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   // Python's unicode-escape decoding of the literal's body.
   std::size_t lex_string(std::size_t i) {
     char quote = src_[i];
@@ -324,19 +307,19 @@ class Lexer {
         case 'r': out += '\r'; break;
         case 't': out += '\t'; break;
         case 'v': out += '\v'; break;
-        case 'x': append_utf8(out, hex(2)); break;
-        case 'u': append_utf8(out, hex(4)); break;
+        case 'x': unicode::append_utf8(out, hex(2)); break;
+        case 'u': unicode::append_utf8(out, hex(4)); break;
         case 'U': {
           std::uint32_t cp = hex(8);
           if (cp > 0x10FFFF) error(i, "illegal Unicode character in a string");
-          append_utf8(out, cp);
+          unicode::append_utf8(out, cp);
           break;
         }
         default:
           if (e >= '0' && e <= '7') {
             std::uint32_t v = e - '0';
             for (int k = 0; k < 2 && j < src_.size() && src_[j] >= '0' && src_[j] <= '7'; ++k) v = v * 8 + (src_[j++] - '0');
-            append_utf8(out, v);
+            unicode::append_utf8(out, v);
           } else {
             out += '\\';
             out += e;
