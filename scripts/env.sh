@@ -5,7 +5,7 @@
 FINCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export FINCH_CACHE="${FINCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/finch}"
 export FINCH_VENV="${FINCH_VENV:-$FINCH_CACHE/venv}"
-export FINCH_PYTHON="$FINCH_VENV/bin/python"
+export FINCH_PYTHON="${FINCH_PYTHON:-$FINCH_VENV/bin/python}"
 export CCACHE_DIR="${CCACHE_DIR:-$FINCH_CACHE/ccache}"
 export FINCH_BUILD="${FINCH_BUILD:-$FINCH_ROOT/build}"
 # The tests and benchmarks never reach a hub: the models they use are made locally.

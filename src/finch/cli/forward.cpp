@@ -31,8 +31,9 @@ void run_forward(const ForwardOptions& o) {
   const auto rows = model::read_probe_rows(o.ids_file, lm->config().vocab_size);
   for (int64_t i = 0; i < o.warmup; ++i) model::run_probe(lm, rows, o.batch_size, load.device, false);
   const auto result = model::run_probe(lm, rows, o.batch_size, load.device, /*keep_logits=*/!o.out.empty());
-  log_info("forward: {} tokens in {:.3f} s ({:.1f} tokens/s)", result.input_tokens, result.seconds,
-           static_cast<double>(result.input_tokens) / std::max(result.seconds, 1e-9));
+  log_info("forward: {} tokens in {:.3f} s ({:.1f} tokens/s), peak device memory {:.0f} MiB", result.input_tokens,
+           result.seconds, static_cast<double>(result.input_tokens) / std::max(result.seconds, 1e-9),
+           static_cast<double>(peak_device_memory(load.device)) / (1 << 20));
   if (!o.out.empty()) {
     safetensors::NamedTensors tensors;
     for (size_t i = 0; i < result.logits.size(); ++i) tensors.emplace_back(fmt::format("logits.{}", i), result.logits[i]);

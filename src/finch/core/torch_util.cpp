@@ -1,6 +1,9 @@
 #include "finch/core/torch_util.h"
 
 #include <torch/cuda.h>
+#ifdef FINCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include "finch/core/error.h"
 
@@ -33,6 +36,24 @@ at::Device parse_device(std::string_view name) {
     }
   }
   fail("device '{}' is not one of cpu, cuda, cuda:N", name);
+}
+
+int64_t peak_device_memory(at::Device device) {
+#ifdef FINCH_CUDA
+  if (device.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index() < 0 ? 0 : device.index());
+    return stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+  }
+#endif
+  (void)device;
+  return 0;
+}
+
+void reset_peak_device_memory(at::Device device) {
+#ifdef FINCH_CUDA
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index() < 0 ? 0 : device.index());
+#endif
+  (void)device;
 }
 
 }  // namespace finch
