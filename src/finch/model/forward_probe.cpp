@@ -88,26 +88,31 @@ ProbeResult run_probe(CausalLM& model, const std::vector<ProbeRow>& rows, int64_
       if (!row.position_ids.empty()) positions[b].slice(0, 0, n).copy_(at::tensor(row.position_ids, at::kLong));
       result.input_tokens += n;
     }
-    const at::Tensor logits = model->forward(ids.to(device), mask.to(device), positions.to(device))
-                                  .to(at::kCPU, at::kFloat);  // [B, T, V]
+    const at::Tensor ids_on = ids.to(device), mask_on = mask.to(device);
+    const at::Tensor logits = model->forward(ids_on, mask_on, positions.to(device));  // [B, T, V]
     // Next-token loss over pairs (t, t+1) whose input and target are both real
-    // tokens, in float64 so the reduction adds no error of its own; in chunks
-    // of positions so the float64 copy stays small whatever the vocabulary.
+    // tokens, in float64 so the reduction adds no error of its own; on the
+    // model's device, in chunks of positions so the float64 copy stays small
+    // whatever the vocabulary, read back once per batch.
     constexpr int64_t kChunk = 256;
+    at::Tensor nll_sum = at::zeros({}, at::TensorOptions(at::kDouble).device(device));
+    at::Tensor counted_sum = at::zeros({}, at::TensorOptions(at::kLong).device(device));
     for (int64_t b = 0; b < B; ++b) {
       const auto n = static_cast<int64_t>(rows[first + static_cast<size_t>(b)].input_ids.size());
       const at::Tensor row_logits = logits[b].slice(0, 0, n);  // [T_i, V]
       for (int64_t t0 = 0; t0 < n - 1; t0 += kChunk) {
         const int64_t t1 = std::min(n - 1, t0 + kChunk);
         const at::Tensor chunk = row_logits.slice(0, t0, t1).to(at::kDouble);  // predicts t0+1 .. t1
-        const at::Tensor targets = ids[b].slice(0, t0 + 1, t1 + 1).unsqueeze(-1);
+        const at::Tensor targets = ids_on[b].slice(0, t0 + 1, t1 + 1).unsqueeze(-1);
         const at::Tensor nll = at::logsumexp(chunk, -1) - chunk.gather(-1, targets).squeeze(-1);
-        const at::Tensor counted = mask[b].slice(0, t0, t1).logical_and(mask[b].slice(0, t0 + 1, t1 + 1));
-        result.nll_sum += nll.masked_select(counted).sum().item<double>();
-        result.tokens += counted.sum().item<int64_t>();
+        const at::Tensor counted = mask_on[b].slice(0, t0, t1).logical_and(mask_on[b].slice(0, t0 + 1, t1 + 1));
+        nll_sum += (nll * counted).sum();
+        counted_sum += counted.sum();
       }
-      if (keep_logits) result.logits.push_back(row_logits.clone());
+      if (keep_logits) result.logits.push_back(row_logits.to(at::kCPU, at::kFloat).clone());
     }
+    result.nll_sum += nll_sum.item<double>();
+    result.tokens += counted_sum.item<int64_t>();
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
