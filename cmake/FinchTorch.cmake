@@ -27,6 +27,11 @@ endforeach()
 # exactly one fmt in the process.
 target_compile_definitions(finch_torch INTERFACE FMT_HEADER_ONLY=1)
 target_link_options(finch_torch INTERFACE "LINKER:-rpath,${FINCH_TORCH_ROOT}/lib")
+# libstdc++ first among the needed libraries: some libtorch builds (the torch
+# 2.11 wheel) export their own copies of std::filesystem functions, and the
+# dynamic linker would otherwise bind ours to those (seen on an H200 machine:
+# std::filesystem::remove_all resolved into libtorch.so and jumped to null).
+target_link_options(finch_torch INTERFACE "SHELL:-Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state")
 
 set(FINCH_CUDA OFF)
 if(EXISTS "${FINCH_TORCH_ROOT}/lib/libtorch_cuda.so")
