@@ -73,8 +73,10 @@ at::Tensor CausalLMImpl::forward(const at::Tensor& input_ids, const at::Tensor& 
   const RotaryTables rotary = rotary_tables(inv_freq_, positions, h.scalar_type());
   const AttentionMasks masks = build_attention_masks(attention_mask, T, config_, device, position_ids);
   for (const auto& module : *model->layers) {
-    auto layer = module->as<DecoderLayerImpl>();
-    h = layer->forward(h, rotary, layer->type == LayerType::kSliding ? masks.sliding : masks.full);
+    auto* layer = module->as<DecoderLayerImpl>();
+    const at::Tensor mask = layer->type == LayerType::kSliding ? masks.sliding : masks.full;
+    LayerFn run = [layer, rotary, mask](const at::Tensor& x) { return layer->forward(x, rotary, mask); };
+    h = layer_runner_ ? layer_runner_(run, h) : run(h);
   }
   h = model->norm(h);
   if (lm_head) return lm_head(h);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <torch/nn/module.h>
+
+#include <functional>
 #include <torch/nn/modules/container/modulelist.h>
 
 #include "finch/model/decoder_config.h"
@@ -35,12 +37,21 @@ class CausalLMImpl : public torch::nn::Module {
 
   const DecoderConfig& config() const { return config_; }
 
+  // How forward runs each decoder layer: `layer` maps the hidden states to
+  // the layer's output (it holds copies of the masks and rotary tables, so it
+  // may be called again later). Unset: called directly. train/ sets it to
+  // recompute layers during backward (activation checkpointing).
+  using LayerFn = std::function<at::Tensor(const at::Tensor& hidden)>;
+  using LayerRunner = std::function<at::Tensor(const LayerFn& layer, const at::Tensor& hidden)>;
+  void set_layer_runner(LayerRunner runner) { layer_runner_ = std::move(runner); }
+
   DecoderModel model{nullptr};
   Linear lm_head{nullptr};  // null when tied to model.embed_tokens
 
  private:
   DecoderConfig config_;
-  at::Tensor inv_freq_;  // rotary inverse frequencies, fp32
+  at::Tensor inv_freq_;
+  LayerRunner layer_runner_;  // rotary inverse frequencies, fp32
 };
 TORCH_MODULE(CausalLM);
 

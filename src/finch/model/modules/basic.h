@@ -7,15 +7,24 @@
 
 namespace finch::model {
 
-// y = x W^T + b. forward is virtual so that transforms applied from outside
-// (LoRA) can stand in for a projection without the model knowing.
+// What a transform from outside (peft/'s LoRA) adds to a linear layer's
+// output: forward(x, base_output) -> output. The layer owns it; the
+// transform registers the adapter's parameters on the layer itself.
+class LinearAdapter {
+ public:
+  virtual ~LinearAdapter() = default;
+  virtual at::Tensor forward(const at::Tensor& x, const at::Tensor& base_output) = 0;
+};
+
 class LinearImpl : public torch::nn::Module {
  public:
   LinearImpl(int64_t in_features, int64_t out_features, bool bias, const at::TensorOptions& options);
-  virtual at::Tensor forward(const at::Tensor& x);
+  // x W^T + b, then the adapter's transform when one is set.
+  at::Tensor forward(const at::Tensor& x);
 
   at::Tensor weight;  // [out, in]
   at::Tensor bias;    // [out] or undefined
+  std::shared_ptr<LinearAdapter> adapter;
 };
 TORCH_MODULE(Linear);
 

@@ -1,0 +1,52 @@
+// AdamW exactly as torch.optim.AdamW computes it (the fused kernel where
+// libtorch has one, as HF Trainer's default optim "adamw_torch_fused"), with
+// HF Trainer's parameter groups: weight decay on every trainable parameter
+// except biases and normalisation weights. Its state saves to and loads from
+// safetensors (no pickles).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+namespace finch::train {
+
+struct NamedParameter {
+  std::string name;
+  at::Tensor tensor;  // requires_grad
+};
+
+// HF's get_decay_parameter_names: true unless the name is a bias or belongs to a normalisation layer.
+bool decays(const std::string& parameter_name);
+
+struct AdamWOptions {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+};
+
+class AdamW {
+ public:
+  AdamW(std::vector<NamedParameter> parameters, const AdamWOptions& options);
+  // One update with learning rate `lr` from the parameters' .grad (a parameter without grad is skipped).
+  void step(double lr);
+  void zero_grad();
+  int64_t steps() const { return steps_; }
+  const std::vector<NamedParameter>& parameters() const { return parameters_; }
+  // exp_avg.<name>, exp_avg_sq.<name> tensors and {"step": N} metadata.
+  void save(const std::filesystem::path& file) const;
+  void load(const std::filesystem::path& file);  // errors name the file and tensor
+
+ private:
+  std::vector<NamedParameter> parameters_;
+  AdamWOptions options_;
+  std::vector<at::Tensor> exp_avg_, exp_avg_sq_;
+  int64_t steps_ = 0;
+};
+
+// torch.nn.utils.clip_grad_norm_(params, max_norm): returns the total L2 norm
+// before clipping (non-finite when a gradient is); scales grads by
+// max_norm / (norm + 1e-6) when that is < 1. max_norm <= 0: only the norm.
+double clip_grad_norm(const std::vector<NamedParameter>& parameters, double max_norm);
+
+}  // namespace finch::train
