@@ -13,17 +13,23 @@
 #include "finch/core/config.h"
 #include "finch/data/config.h"
 #include "finch/model/settings.h"
+#include "finch/peft/lora.h"
+#include "finch/train/settings.h"
 
 namespace finch::cli {
 
 struct Settings {
   model::ModelSettings model;
   data::DataConfig data;
+  train::TrainSettings train;
+  peft::LoraSettings lora;
   config::Registry registry;
 
   Settings() {
     model.describe(registry);
     data.describe(registry);
+    train.describe(registry);
+    lora.describe(registry);
   }
   Settings(const Settings&) = delete;
   Settings& operator=(const Settings&) = delete;

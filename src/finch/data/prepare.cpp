@@ -429,4 +429,17 @@ std::vector<SplitTokens> tokenize_prepared(const fs::path& dir, const DataConfig
   return out;
 }
 
+std::shared_ptr<const SampleSet> load_samples(const fs::path& jsonl, const DataConfig& config,
+                                              const tokenizer::PretrainedTokenizer& tokenizer,
+                                              const fs::path& tokenizer_dir) {
+  FileLock lock(jsonl.parent_path() / ".tokenize.lock");
+  TokenizeOptions options;
+  options.threads = static_cast<int>(config.num_proc);
+  auto tokens = std::make_shared<const TokenizedSplit>(
+      TokenizedSplit::load(jsonl, tokenizer, tokenizer_fingerprint(tokenizer_dir), options));
+  auto set = std::make_shared<const SampleSet>(tokens, SampleOptions{config.max_seq_length, config.train_on_inputs});
+  check_dropped(*set, jsonl.string(), config.max_seq_length, 0.05);
+  return set;
+}
+
 }  // namespace finch::data

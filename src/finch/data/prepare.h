@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,12 @@ struct SplitTokens {
 std::vector<SplitTokens> tokenize_prepared(const std::filesystem::path& dir, const DataConfig& config,
                                            const tokenizer::PretrainedTokenizer& tokenizer,
                                            const std::filesystem::path& tokenizer_dir);
+
+// One split of a prepared folder as training samples (its token cache built
+// or reused under the folder's lock; fails past 5% of rows dropped).
+class SampleSet;
+std::shared_ptr<const SampleSet> load_samples(const std::filesystem::path& jsonl, const DataConfig& config,
+                                              const tokenizer::PretrainedTokenizer& tokenizer,
+                                              const std::filesystem::path& tokenizer_dir);
 
 }  // namespace finch::data

@@ -58,7 +58,16 @@ SampleSet::SampleSet(std::shared_ptr<const TokenizedSplit> split, const SampleOp
   }
 }
 
+SampleSet::SampleSet(std::vector<Sample> samples) : given_(std::move(samples)) {
+  for (std::size_t i = 0; i < given_.size(); ++i) {
+    FINCH_CHECK(given_[i].input_ids.size() == given_[i].labels.size(), "sample {}: {} input_ids but {} labels", i,
+                given_[i].input_ids.size(), given_[i].labels.size());
+    rows_.push_back(i);
+  }
+}
+
 int64_t SampleSet::length_of(std::size_t row) const {
+  if (!split_) return static_cast<int64_t>(given_[row].input_ids.size());
   const auto n = static_cast<int64_t>(split_->ids(row).size());
   return options_.max_seq_length > 0 ? std::min(n, options_.max_seq_length) : n;
 }
@@ -66,6 +75,7 @@ int64_t SampleSet::length_of(std::size_t row) const {
 int64_t SampleSet::length(std::size_t i) const { return length_of(rows_[i]); }
 
 Sample SampleSet::get(std::size_t i) const {
+  if (!split_) return given_[rows_[i]];
   Sample s;
   const std::size_t r = rows_[i];
   const bool kept = make_sample(split_->ids(r), split_->input_length(r), options_, s);

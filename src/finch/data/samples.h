@@ -128,6 +128,8 @@ class TokenizedSplit {
 class SampleSet {
  public:
   SampleSet(std::shared_ptr<const TokenizedSplit> split, const SampleOptions& options);
+  // Samples tokenized elsewhere (a program's own data, tests), used as given.
+  explicit SampleSet(std::vector<Sample> samples);
   std::size_t size() const { return rows_.size(); }
   int64_t dropped() const { return dropped_; }
   std::size_t row(std::size_t i) const { return rows_[i]; }
@@ -136,7 +138,8 @@ class SampleSet {
 
  private:
   int64_t length_of(std::size_t row) const;
-  std::shared_ptr<const TokenizedSplit> split_;
+  std::shared_ptr<const TokenizedSplit> split_;  // null when the samples were given
+  std::vector<Sample> given_;
   SampleOptions options_;
   std::vector<std::size_t> rows_;
   int64_t dropped_ = 0;

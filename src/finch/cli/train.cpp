@@ -1,0 +1,27 @@
+// finch train: LoRA or full fine-tuning of model.hf_model_id on the prepared dataset.
+#include "finch/cli/commands.h"
+#include "finch/cli/settings.h"
+#include "finch/core/log.h"
+#include "finch/train/run.h"
+
+namespace finch::cli {
+
+void add_train_command(CLI::App& app) {
+  auto settings = std::make_shared<Settings>();
+  auto* cmd = app.add_subcommand("train", "LoRA or full fine-tuning with checkpoints, evaluation and logs");
+  auto flags = std::make_shared<SettingsFlags>(*cmd, *settings);
+  cmd->footer(
+      "Settings: sections model, data, train and lora (finch config docs). The run folder (train.output_dir, "
+      "default results/{hf_model_id}) receives config.yaml, checkpoint-{step}/, final/ and logs/ "
+      "(TensorBoard events, metrics.jsonl). A run resumes from its newest complete checkpoint unless "
+      "--train.resume=never. SIGTERM or SIGINT saves a checkpoint and exits.");
+  cmd->callback([settings, flags] {
+    flags->resolve();
+    log_info("settings:\n{}", settings->registry.table());
+    train::RunSettings run{settings->model, settings->data, settings->train, settings->lora,
+                           settings->registry.to_yaml()};
+    train::run_training(run);
+  });
+}
+
+}  // namespace finch::cli

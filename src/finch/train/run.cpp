@@ -1,0 +1,97 @@
+#include "finch/train/run.h"
+
+#include <torch/cuda.h>
+
+#include <csignal>
+
+#include "finch/core/error.h"
+#include "finch/core/files.h"
+#include "finch/core/log.h"
+#include "finch/core/torch_util.h"
+#include "finch/data/prepare.h"
+#include "finch/data/samples.h"
+#include "finch/io/hub.h"
+#include "finch/model/load.h"
+#include "finch/tokenizer/tokenizer_config.h"
+#include "finch/train/callbacks.h"
+#include "finch/train/checkpointing.h"
+#include "finch/train/trainer.h"
+
+namespace finch::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+extern "C" void on_stop_signal(int sig) { Trainer::signal_flag().store(sig); }
+
+at::Device pick_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  return parse_device(name);
+}
+
+}  // namespace
+
+fs::path run_dir(const RunSettings& s) {
+  if (!s.train.output_dir.empty()) return s.train.output_dir;
+  const std::string& id = s.model.hf_model_id;
+  // A local model folder names its run by its last component; a Hub id keeps its org/name.
+  if (fs::is_directory(id)) return fs::path("results") / fs::absolute(id).lexically_normal().filename();
+  return fs::path("results") / id;
+}
+
+void run_training(const RunSettings& s) {
+  s.train.validate();
+  if (!s.train.full_ft) s.lora.validate();
+  s.data.validate();
+  const at::Device device = pick_device(s.train.device);
+  const fs::path model_dir = io::hub::model_dir(s.model.hf_model_id);
+  const auto tokenizer = tokenizer::PretrainedTokenizer::from_dir(model_dir);
+
+  fs::path data_dir = s.train.data_dir;
+  if (data_dir.empty()) {
+    data::PrepareOptions prepare;
+    prepare.config_yaml = s.config_yaml;
+    if (s.data.format == "chat") {
+      prepare.chat = &tokenizer;
+      prepare.chat_model = s.model.hf_model_id;
+    }
+    data_dir = data::prepare_dataset(s.data, prepare).dir;
+  }
+  if (!fs::exists(data_dir / "training.jsonl"))
+    fail("train.data_dir: {} has no training.jsonl (run finch data prepare, or point data_dir at a prepared folder)",
+         data_dir.string());
+  TrainerData data;
+  data.train = data::load_samples(data_dir / "training.jsonl", s.data, tokenizer, model_dir);
+  if (s.train.eval_steps > 0 && fs::exists(data_dir / "validation.jsonl"))
+    data.eval = data::load_samples(data_dir / "validation.jsonl", s.data, tokenizer, model_dir);
+  data.collate = {s.data.packing, data::pad_token_id(tokenizer)};
+  log_info("data: {} training samples, {} validation samples from {}", data.train->size(),
+           data.eval ? data.eval->size() : 0, data_dir.string());
+
+  // Full fine-tuning keeps fp32 master weights (bf16 autocast computes on a
+  // GPU); LoRA's frozen base is bf16 on a GPU, its adapters fp32.
+  model::LoadOptions load;
+  load.device = device;
+  const bool bf16 = device.is_cuda() && s.train.precision != "fp32";
+  load.dtype = bf16 && !s.train.full_ft ? at::kBFloat16 : at::kFloat;
+  model::CausalLM model = model::load_causal_lm(model_dir, load);
+  if (!s.train.full_ft) {
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s.train.seed));
+    const auto adapted = peft::inject_lora(model, s.lora, generator);
+    log_info("LoRA r={} alpha={} on {} linear layers", s.lora.rank, s.lora.alpha, adapted.size());
+  }
+  set_activation_checkpointing(model, s.train.activation_checkpointing);
+
+  const fs::path out = run_dir(s);
+  fs::create_directories(out);
+  write_file_atomic(out / "config.yaml", s.config_yaml);
+  Trainer trainer(s.train, s.lora, model, data, {s.model.hf_model_id, model_dir}, out);
+  add_default_callbacks(trainer);
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
+  trainer.train();
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);
+}
+
+}  // namespace finch::train

@@ -1,0 +1,323 @@
+#include "finch/train/trainer.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <csignal>
+#include <cmath>
+
+#include "finch/core/error.h"
+#include "finch/core/files.h"
+#include "finch/core/log.h"
+#include "finch/io/json_config.h"
+#include "finch/io/safetensors.h"
+#include "finch/model/load.h"
+#include "finch/train/checkpoint_dir.h"
+
+namespace finch::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+// bf16 autocast on CUDA for the forward pass (torch.autocast("cuda", torch.bfloat16)).
+class Autocast {
+ public:
+  explicit Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+    at::autocast::increment_nesting();
+  }
+  ~Autocast() {
+    if (!on_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+  }
+
+ private:
+  bool on_;
+};
+
+// sum over the batch's targets of -log p(label), fp32 (HF's ForCausalLMLoss with reduction "sum").
+at::Tensor loss_sum(const at::Tensor& logits, const at::Tensor& labels) {
+  const int64_t V = logits.size(-1);
+  const at::Tensor shifted = at::constant_pad_nd(labels, {0, 1}, data::kIgnoreIndex).slice(1, 1);
+  return at::cross_entropy_loss(logits.to(at::kFloat).reshape({-1, V}), shifted.reshape(-1), {}, at::Reduction::Sum,
+                                data::kIgnoreIndex);
+}
+
+data::Batch to_device(data::Batch b, at::Device device) {
+  b.input_ids = b.input_ids.to(device);
+  b.labels = b.labels.to(device);
+  b.position_ids = b.position_ids.to(device);
+  if (b.attention_mask.defined()) b.attention_mask = b.attention_mask.to(device);
+  return b;
+}
+
+int64_t input_tokens(const data::Batch& b) {
+  return b.attention_mask.defined() ? b.attention_mask.sum().item<int64_t>() : b.input_ids.numel();
+}
+
+const char* const kModelFiles[] = {"config.json",          "generation_config.json", "tokenizer.json",
+                                   "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"};
+
+}  // namespace
+
+nlohmann::json TrainerState::to_json() const {
+  nlohmann::json j = {{"global_step", global_step},
+                      {"best_metric", best_metric ? nlohmann::json(*best_metric) : nlohmann::json(nullptr)},
+                      {"best_step", best_step},
+                      {"best_model_checkpoint", best_checkpoint.empty() ? nlohmann::json(nullptr)
+                                                                         : nlohmann::json(best_checkpoint)},
+                      {"evals_without_improvement", evals_without_improvement},
+                      {"skipped_steps", skipped_steps},
+                      {"nonfinite_in_row", nonfinite_in_row},
+                      {"tokens_seen", tokens_seen},
+                      {"log_history", log_history},
+                      {"callbacks", callbacks}};
+  return j;
+}
+
+TrainerState TrainerState::from_json(const nlohmann::json& j, const std::string& where) {
+  TrainerState s;
+  try {
+    s.global_step = j.at("global_step").get<int64_t>();
+    if (!j.at("best_metric").is_null()) s.best_metric = j.at("best_metric").get<double>();
+    s.best_step = j.at("best_step").get<int64_t>();
+    if (!j.at("best_model_checkpoint").is_null()) s.best_checkpoint = j.at("best_model_checkpoint").get<std::string>();
+    s.evals_without_improvement = j.at("evals_without_improvement").get<int64_t>();
+    s.skipped_steps = j.at("skipped_steps").get<int64_t>();
+    s.nonfinite_in_row = j.at("nonfinite_in_row").get<int64_t>();
+    s.tokens_seen = j.at("tokens_seen").get<int64_t>();
+    s.log_history = j.at("log_history");
+    s.callbacks = j.at("callbacks");
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not a finch trainer state: {}", where, e.what());
+  }
+  return s;
+}
+
+std::atomic<int>& Trainer::signal_flag() {
+  static std::atomic<int> flag{0};
+  return flag;
+}
+
+Trainer::Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalLM model, TrainerData data,
+                 ModelSource source, fs::path output_dir)
+    : settings_(std::move(settings)),
+      lora_(std::move(lora)),
+      model_(std::move(model)),
+      data_(std::move(data)),
+      source_(std::move(source)),
+      output_dir_(std::move(output_dir)),
+      device_(at::kCPU) {
+  settings_.validate();
+  FINCH_CHECK(data_.train && data_.train->size() > 0, "no training samples");
+  device_ = model_->parameters().front().device();
+  bf16_ = device_.is_cuda() && settings_.precision != "fp32";
+  if (settings_.precision == "bf16" && !device_.is_cuda())
+    fail("train.precision: bf16 autocast needs a GPU; this run is on the CPU (use fp32 or auto)");
+  for (const auto& p : model_->named_parameters())
+    if (p.value().requires_grad()) trainable_.push_back({p.key(), p.value()});
+  if (trainable_.empty()) fail("nothing to train: every parameter of the model is frozen");
+  AdamWOptions adam;
+  adam.lr = settings_.learning_rate;
+  adam.beta1 = settings_.adam_beta1;
+  adam.beta2 = settings_.adam_beta2;
+  adam.eps = settings_.adam_epsilon;
+  adam.weight_decay = settings_.weight_decay;
+  optimizer_ = std::make_unique<AdamW>(trainable_, adam);
+  schedule_ = Schedule{settings_.lr_scheduler_type, settings_.warmup_steps, settings_.max_steps};
+  data::SamplerOptions sampler;
+  sampler.batch_size = settings_.per_device_train_batch_size;
+  sampler.shuffle = data_.shuffle;
+  sampler.seed = static_cast<uint64_t>(settings_.seed);
+  loader_ = std::make_unique<data::Loader>(data_.train, sampler, data_.collate);
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::add_callback(std::shared_ptr<Callback> callback) { callbacks_.push_back(std::move(callback)); }
+
+void Trainer::request_stop(const std::string& reason) {
+  if (stop_reason_.empty()) stop_reason_ = reason;
+}
+
+StepLog Trainer::train_step() {
+  const auto start = std::chrono::steady_clock::now();
+  model_->train();
+  StepLog log;
+  std::vector<data::Batch> micro;
+  for (int64_t i = 0; i < settings_.gradient_accumulation_steps; ++i) {
+    micro.push_back(loader_->next());
+    log.targets += micro.back().num_targets;
+    log.tokens += input_tokens(micro.back());
+  }
+  at::Tensor total = at::zeros({}, at::TensorOptions(at::kFloat).device(device_));
+  const double denominator = static_cast<double>(std::max<int64_t>(log.targets, 1));
+  for (const data::Batch& host : micro) {
+    const data::Batch b = to_device(host, device_);
+    at::Tensor loss;
+    {
+      Autocast autocast(bf16_);
+      const at::Tensor logits = model_->forward(b.input_ids, b.attention_mask, b.position_ids);
+      loss = loss_sum(logits, b.labels) / denominator;
+    }
+    loss.backward();
+    total += loss.detach();
+  }
+  log.loss = total.item<double>();
+  log.grad_norm = clip_grad_norm(trainable_, settings_.max_grad_norm);
+  log.learning_rate = settings_.learning_rate * schedule_.multiplier(state_.global_step);
+  if (std::isfinite(log.loss) && std::isfinite(log.grad_norm)) {
+    optimizer_->step(log.learning_rate);
+    state_.nonfinite_in_row = 0;
+  } else {
+    log.skipped = true;
+    ++state_.skipped_steps;
+    ++state_.nonfinite_in_row;
+    log_warning("step {}: non-finite {} ({}); update skipped ({} in a row, {} in all)", state_.global_step + 1,
+             std::isfinite(log.loss) ? "gradient norm" : "loss",
+             std::isfinite(log.loss) ? log.grad_norm : log.loss, state_.nonfinite_in_row, state_.skipped_steps);
+    if (state_.nonfinite_in_row >= settings_.max_nonfinite_steps)
+      fail("{} steps in a row had a non-finite loss or gradient (train.max_nonfinite_steps); stopping at step {}",
+           state_.nonfinite_in_row, state_.global_step + 1);
+  }
+  optimizer_->zero_grad();
+  state_.tokens_seen += log.tokens;
+  log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return log;
+}
+
+double Trainer::evaluate() {
+  FINCH_CHECK(data_.eval != nullptr, "evaluate() without a validation set");
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  const int64_t n = settings_.max_eval_samples > 0
+                        ? std::min<int64_t>(settings_.max_eval_samples, static_cast<int64_t>(data_.eval->size()))
+                        : static_cast<int64_t>(data_.eval->size());
+  double weighted = 0;
+  int64_t rows = 0;
+  for (int64_t first = 0; first < n; first += settings_.per_device_eval_batch_size) {
+    std::vector<data::Sample> samples;
+    for (int64_t i = first; i < std::min(n, first + settings_.per_device_eval_batch_size); ++i)
+      samples.push_back(data_.eval->get(static_cast<size_t>(i)));
+    const data::Batch b = to_device(data::collate(samples, data_.collate), device_);
+    if (b.num_targets == 0) continue;
+    Autocast autocast(bf16_);
+    const at::Tensor logits = model_->forward(b.input_ids, b.attention_mask, b.position_ids);
+    const double mean = (loss_sum(logits, b.labels) / static_cast<double>(b.num_targets)).item<double>();
+    // HF's evaluation loop repeats each batch's mean loss once per row of input_ids, then averages.
+    weighted += mean * static_cast<double>(b.input_ids.size(0));
+    rows += b.input_ids.size(0);
+  }
+  model_->train();
+  FINCH_CHECK(rows > 0, "no validation targets");
+  return weighted / static_cast<double>(rows);
+}
+
+void Trainer::write_model(const fs::path& dir) {
+  if (!settings_.full_ft) {
+    peft::save_adapter(model_, lora_, dir, source_.name);
+  } else {
+    safetensors::NamedTensors tensors;
+    const bool tied = !model_->lm_head;
+    for (const auto& p : model_->named_parameters()) {
+      if (tied && p.key() == "lm_head.weight") continue;
+      tensors.emplace_back(p.key(), p.value().detach().to(at::kCPU).contiguous());
+    }
+    safetensors::save_file(dir / "model.safetensors", tensors, {{"format", "pt"}});
+  }
+  for (const char* name : kModelFiles) {
+    const fs::path from = source_.dir / name;
+    if (fs::exists(from) && !(!settings_.full_ft && std::string(name) == "config.json"))
+      fs::copy_file(from, dir / name, fs::copy_options::overwrite_existing);
+  }
+}
+
+fs::path Trainer::save_checkpoint() {
+  const std::string name = "checkpoint-" + std::to_string(state_.global_step);
+  const fs::path dir = output_dir_ / name;
+  if (state_.best_metric && state_.best_step == state_.global_step) state_.best_checkpoint = name;
+  write_checkpoint_dir(dir, [&](const fs::path& tmp) {
+    write_model(tmp);
+    optimizer_->save(tmp / "optimizer.safetensors");
+    write_file_atomic(tmp / "scheduler.json", nlohmann::json{{"type", schedule_.type},
+                                                             {"warmup_steps", schedule_.warmup_steps},
+                                                             {"total_steps", schedule_.total_steps},
+                                                             {"last_step", state_.global_step}}
+                                                  .dump(2));
+    save_rng_state(tmp / "rng_state.safetensors");
+    write_file_atomic(tmp / "loader.json", loader_->state().to_json().dump(2));
+    write_file_atomic(tmp / "trainer_state.json", state_.to_json().dump(2));
+  });
+  log_info("saved {}", dir.string());
+  for (auto& c : callbacks_) c->on_save(*this, dir);
+  return dir;
+}
+
+fs::path Trainer::save_final() {
+  const fs::path dir = output_dir_ / "final";
+  write_checkpoint_dir(dir, [&](const fs::path& tmp) { write_model(tmp); });
+  log_info("saved {}", dir.string());
+  return dir;
+}
+
+void Trainer::restore(const fs::path& checkpoint) {
+  if (const std::string why = verify_checkpoint_dir(checkpoint); !why.empty())
+    fail("cannot resume from {}: {}", checkpoint.string(), why);
+  if (!settings_.full_ft) {
+    peft::load_adapter_weights(model_, checkpoint / "adapter_model.safetensors");
+  } else {
+    torch::NoGradGuard no_grad;
+    const auto store = safetensors::TensorStore::open_file(checkpoint / "model.safetensors");
+    model::load_weights(*model_, store, model_->parameters().front().scalar_type(),
+                        (checkpoint / "model.safetensors").string(), !model_->lm_head);
+  }
+  optimizer_->load(checkpoint / "optimizer.safetensors");
+  load_rng_state(checkpoint / "rng_state.safetensors");
+  loader_->restore(data::LoaderState::from_json(read_json_file(checkpoint / "loader.json")));
+  state_ = TrainerState::from_json(read_json_file(checkpoint / "trainer_state.json"),
+                                   (checkpoint / "trainer_state.json").string());
+  log_info("resumed from {} (step {})", checkpoint.string(), state_.global_step);
+}
+
+void Trainer::resume() {
+  if (settings_.resume == "never") return;
+  if (settings_.resume != "auto") return restore(settings_.resume);
+  const auto checkpoints = list_checkpoints(output_dir_);
+  if (!checkpoints.empty()) restore(checkpoints.back().dir);
+}
+
+void Trainer::train() {
+  fs::create_directories(output_dir_);
+  torch::manual_seed(static_cast<uint64_t>(settings_.seed));
+  resume();
+  for (auto& c : callbacks_) c->on_train_begin(*this);
+  while (state_.global_step < settings_.max_steps && !stop_requested()) {
+    const StepLog log_entry = [&] {
+      StepLog l = train_step();
+      l.step = ++state_.global_step;
+      return l;
+    }();
+    if (data_.eval && settings_.eval_steps > 0 && state_.global_step % settings_.eval_steps == 0) {
+      const double loss = evaluate();
+      // Early stopping compares with the best before this evaluation (HF's
+      // EarlyStoppingCallback); the best itself follows every improvement.
+      const bool improved = !state_.best_metric || *state_.best_metric - loss > settings_.early_stopping_threshold;
+      state_.evals_without_improvement = improved ? 0 : state_.evals_without_improvement + 1;
+      if (!state_.best_metric || loss < *state_.best_metric) {
+        state_.best_metric = loss;
+        state_.best_step = state_.global_step;
+      }
+      for (auto& c : callbacks_) c->on_evaluate(*this, loss);
+    }
+    for (auto& c : callbacks_) c->on_step_end(*this, log_entry);
+    if (const int sig = signal_flag().load(); sig != 0)
+      request_stop(sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
+  }
+  for (auto& c : callbacks_) c->on_train_end(*this);
+}
+
+}  // namespace finch::train
