@@ -10,7 +10,9 @@ moments and during checkpoint writes: the loss curve from then on equals the
 uninterrupted run exactly (CPU fp32); early stopping; save_total_limit
 rotation; bad settings as one-line errors.
 
-Usage: test_train_cli.py FINCH_BINARY
+Also the library example examples/train_lora.cpp on the same model and data.
+
+Usage: test_train_cli.py FINCH_BINARY TRAIN_LORA_EXAMPLE
 """
 import json
 import os
@@ -28,7 +30,7 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from cli_check import check, expect_error, finish
 
-FINCH = sys.argv[1]
+FINCH, EXAMPLE = sys.argv[1], sys.argv[2]
 WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma".split()
 
 
@@ -224,6 +226,13 @@ def main():
     if best["best_model_checkpoint"]:
         check("rotation keeps the best", os.path.isdir(os.path.join(g, best["best_model_checkpoint"])),
               best["best_model_checkpoint"])
+
+    # The library example: a Trainer with its own callback.
+    prepared = os.path.join(work, "datasets", "pairs", "default", "train=90%-val=5%-test=5%")
+    r = subprocess.run([EXAMPLE, model, prepared, os.path.join(work, "run_example")], capture_output=True, text=True,
+                       timeout=600)
+    check("examples/train_lora runs", r.returncode == 0 and "step 5 loss" in r.stdout
+          and os.path.isdir(os.path.join(work, "run_example", "final")), r.stdout[-300:] + r.stderr[-800:])
 
     # Bad settings: one line naming the key.
     h = os.path.join(work, "run_bad")
