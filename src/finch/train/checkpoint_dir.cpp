@@ -1,1 +1,263 @@
-// placeholder until merge
+// Checkpoint directories that are whole or absent (checkpoint_dir.h).
+//
+// Rotation follows transformers 5.23's trainer_utils.rotate_checkpoints:
+// oldest step first, the newest and the best always kept, never fewer left
+// than the limit. (transformers orders by mtime and falls back to the step
+// when mtimes are within a second; the step is the same order for one run.)
+#include "finch/train/checkpoint_dir.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "finch/core/error.h"
+#include "finch/core/files.h"
+#include "finch/core/log.h"
+#include "finch/io/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace finch::train {
+namespace {
+
+constexpr const char* kManifest = "MANIFEST.json";
+constexpr const char* kTempPrefix = ".tmp-";
+
+std::string errno_text() { return std::strerror(errno); }
+
+void fsync_path(const fs::path& path, bool directory) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+  if (fd < 0) fail("{}: cannot open to flush: {}", path.string(), errno_text());
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) fail("{}: fsync failed: {}", path.string(), errno_text());
+}
+
+// Every file and folder below `dir` reaches the disk, then `dir` itself.
+void fsync_tree(const fs::path& dir) {
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    if (entry.is_regular_file() || entry.is_directory()) fsync_path(entry.path(), entry.is_directory());
+  fsync_path(dir, true);
+}
+
+std::string sha256_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open: {}", path.string(), errno_text());
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) fail("{}: read failed", path.string());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  std::string hex;
+  for (unsigned i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+// {"files": {"relative/path": {"size": N, "sha256": "..."}}} for every regular file but the manifest.
+nlohmann::json make_manifest(const fs::path& dir) {
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::string name = entry.path().lexically_relative(dir).generic_string();
+    if (name == kManifest) continue;
+    files[name] = {{"size", entry.file_size()}, {"sha256", sha256_file(entry.path())}};
+  }
+  return {{"files", files}};
+}
+
+// `final_dir` without a trailing separator, so its parent and name are the real ones.
+fs::path normalized(const fs::path& dir) {
+  fs::path p = dir.lexically_normal();
+  return p.has_filename() ? p : p.parent_path();
+}
+
+// Swaps the complete new folder with the old one in one step where the file
+// system can (ext4, xfs, btrfs, tmpfs); elsewhere (NFS) moves the old one
+// aside first, which leaves a moment with neither in place.
+void replace_dir(const fs::path& tmp, const fs::path& final_dir) {
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) == 0) {
+    fs::remove_all(tmp);  // now the old checkpoint
+    return;
+  }
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+    fail("{}: cannot swap in the new checkpoint: {}", final_dir.string(), errno_text());
+  fs::path aside = final_dir.parent_path() / fmt::format("{}old-{}-{}", kTempPrefix, final_dir.filename().string(), ::getpid());
+  fs::remove_all(aside);
+  fs::rename(final_dir, aside);
+  fs::rename(tmp, final_dir);
+  fs::remove_all(aside);
+}
+
+// checkpoint-<step> folders by name alone, oldest step first.
+std::vector<CheckpointEntry> checkpoint_folders(const fs::path& output_dir) {
+  std::vector<CheckpointEntry> found;
+  if (!fs::is_directory(output_dir)) return found;
+  const std::string prefix = "checkpoint-";
+  for (const auto& entry : fs::directory_iterator(output_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || name.rfind(prefix, 0) != 0) continue;
+    const char* first = name.data() + prefix.size();
+    const char* last = name.data() + name.size();
+    int64_t step = 0;
+    auto [end, ec] = std::from_chars(first, last, step);
+    if (ec != std::errc() || end != last || first == last || *first == '-' || *first == '+') continue;
+    found.push_back({step, entry.path()});
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.step < b.step; });
+  return found;
+}
+
+// A single process writes checkpoints, so every temporary folder but this
+// process's own (possibly being written by another of its threads) is left
+// by a writer that was killed. Liveness of the pid is not asked: pids repeat
+// across restarts in containers and mean nothing across hosts.
+void remove_leftover_temps(const fs::path& output_dir) {
+  const std::string own_suffix = fmt::format("-{}", ::getpid());
+  for (const auto& entry : fs::directory_iterator(output_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || name.rfind(kTempPrefix, 0) != 0) continue;
+    if (name.size() > own_suffix.size() && name.compare(name.size() - own_suffix.size(), own_suffix.size(), own_suffix) == 0)
+      continue;
+    log_info("removing an incomplete checkpoint left by a stopped run: {}", entry.path().string());
+    fs::remove_all(entry.path());
+  }
+}
+
+// torch's default generators by name: "cpu", and "cuda:<i>" for each visible CUDA device.
+std::vector<std::pair<std::string, at::Generator>> generators() {
+  std::vector<std::pair<std::string, at::Generator>> gens{{"cpu", at::detail::getDefaultCPUGenerator()}};
+  if (torch::cuda::is_available())
+    for (c10::DeviceIndex i = 0; i < static_cast<c10::DeviceIndex>(torch::cuda::device_count()); ++i)
+      gens.emplace_back(fmt::format("cuda:{}", i), at::globalContext().defaultGenerator(at::Device(at::kCUDA, i)));
+  return gens;
+}
+
+}  // namespace
+
+void write_checkpoint_dir(const fs::path& final_dir_in, const std::function<void(const fs::path& tmp)>& write) {
+  const fs::path final_dir = normalized(final_dir_in);
+  const fs::path parent = final_dir.parent_path().empty() ? fs::path(".") : final_dir.parent_path();
+  const fs::path tmp = parent / fmt::format("{}{}-{}", kTempPrefix, final_dir.filename().string(), ::getpid());
+  fs::create_directories(parent);
+  fs::remove_all(tmp);  // an earlier attempt of this same pid (a restarted container)
+  fs::create_directory(tmp);
+  try {
+    write(tmp);
+    fsync_tree(tmp);
+    // Last: the manifest is what makes the folder a checkpoint.
+    write_file_atomic(tmp / kManifest, make_manifest(tmp).dump(2) + "\n");
+    if (fs::exists(final_dir))
+      replace_dir(tmp, final_dir);
+    else
+      fs::rename(tmp, final_dir);
+    fsync_path(parent, true);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    throw;
+  }
+}
+
+std::string verify_checkpoint_dir(const fs::path& dir) {
+  const fs::path manifest_path = dir / kManifest;
+  if (!fs::is_regular_file(manifest_path)) return fmt::format("{}: missing", manifest_path.string());
+  nlohmann::json manifest;
+  try {
+    manifest = nlohmann::json::parse(read_text_file(manifest_path));
+  } catch (const std::exception&) {
+    return fmt::format("{}: not readable JSON", manifest_path.string());
+  }
+  if (!manifest.is_object() || !manifest.contains("files") || !manifest["files"].is_object())
+    return fmt::format("{}: no \"files\" object", manifest_path.string());
+  for (const auto& [name, expected] : manifest["files"].items()) {
+    const fs::path file = dir / name;
+    if (!expected.is_object() || !expected.contains("size") || !expected["size"].is_number_unsigned() ||
+        !expected.contains("sha256") || !expected["sha256"].is_string())
+      return fmt::format("{}: entry \"{}\" lacks a size or sha256", manifest_path.string(), name);
+    std::error_code ec;
+    const uint64_t size = fs::file_size(file, ec);
+    if (ec) return fmt::format("{}: missing", file.string());
+    if (size != expected["size"].get<uint64_t>())
+      return fmt::format("{}: {} bytes, the manifest says {}", file.string(), size, expected["size"].get<uint64_t>());
+    if (sha256_file(file) != expected["sha256"].get<std::string>())
+      return fmt::format("{}: contents differ from the manifest (sha256)", file.string());
+  }
+  return "";
+}
+
+std::vector<CheckpointEntry> list_checkpoints(const fs::path& output_dir) {
+  if (!fs::is_directory(output_dir)) return {};
+  remove_leftover_temps(output_dir);
+  std::vector<CheckpointEntry> complete;
+  for (auto& entry : checkpoint_folders(output_dir)) {
+    std::string why = verify_checkpoint_dir(entry.dir);
+    if (why.empty())
+      complete.push_back(std::move(entry));
+    else
+      log_warning("skipping checkpoint {}: {}", entry.dir.string(), why);
+  }
+  return complete;
+}
+
+void rotate_checkpoints(const fs::path& output_dir, int64_t limit, const std::optional<fs::path>& keep_best) {
+  FINCH_CHECK(limit > 0, "checkpoint limit {} must be positive", limit);
+  // By name, as transformers does: no hashing of every kept checkpoint at each save.
+  const auto folders = checkpoint_folders(output_dir);
+  if (static_cast<int64_t>(folders.size()) <= limit) return;
+  auto same = [](const fs::path& a, const fs::path& b) {
+    std::error_code ec;
+    return fs::equivalent(a, b, ec);
+  };
+  auto is_protected = [&](const fs::path& dir) {
+    return same(dir, folders.back().dir) || (keep_best && same(dir, *keep_best));
+  };
+  const bool best_is_other = keep_best && !same(*keep_best, folders.back().dir);
+  const int64_t keep = std::max<int64_t>(limit, best_is_other ? 2 : 1);
+  int64_t remaining = static_cast<int64_t>(folders.size());
+  for (const auto& entry : folders) {
+    if (remaining <= keep) break;
+    if (is_protected(entry.dir)) continue;
+    fs::remove_all(entry.dir);
+    --remaining;
+  }
+}
+
+void save_rng_state(const fs::path& file) {
+  safetensors::NamedTensors states;
+  for (auto& [name, gen] : generators()) {
+    std::scoped_lock lock(gen.mutex());
+    states.emplace_back(name, gen.get_state());
+  }
+  safetensors::save_file(file, states);
+}
+
+void load_rng_state(const fs::path& file) {
+  auto store = safetensors::TensorStore::open_file(file);
+  for (auto& [name, gen] : generators()) {
+    if (!store.contains(name))
+      fail("{}: no random state \"{}\" (saved on a machine with fewer devices?)", file.string(), name);
+    const at::Tensor state = store.get(name).clone();  // owned, not a view of the mapped file
+    std::scoped_lock lock(gen.mutex());
+    gen.set_state(state);
+  }
+}
+
+}  // namespace finch::train
