@@ -13,6 +13,6 @@ namespace finch::train {
 void set_activation_checkpointing(model::CausalLM& model, bool on);
 
 // One checkpointed call: fn(x) now without keeping its intermediates, recomputed in backward.
-at::Tensor checkpoint(const model::CausalLM::LayerFn& fn, const at::Tensor& x);
+at::Tensor checkpoint(const model::CausalLMImpl::LayerFn& fn, const at::Tensor& x);
 
 }  // namespace finch::train
