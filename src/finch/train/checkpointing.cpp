@@ -35,7 +35,7 @@ void set_rng_state(at::Device device, const at::Tensor& state) {
 // scope and get back their own at its end.
 class ForkRng {
  public:
-  ForkRng(std::vector<std::pair<at::Device, at::Tensor>> states) {
+  explicit ForkRng(std::vector<std::pair<at::Device, at::Tensor>> states) {
     for (const auto& [device, state] : states) {
       restore_.emplace_back(device, rng_state(device));
       set_rng_state(device, state);
@@ -93,14 +93,14 @@ class AutocastAs {
 };
 
 // torch.utils.checkpoint's CheckpointFunction (use_reentrant=True,
-// preserve_rng_state=True). `anchor` is a leaf that requires grad, passed
-// when x does not: without it the Function would not join the graph and the
+// preserve_rng_state=True). `anchor` holds a leaf that requires grad when x
+// does not: without it the Function would not join the graph and the
 // layer's parameters would get no grads (torch's reentrant checkpoint then
 // warns and drops them, e.g. LoRA over frozen embeddings).
 class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
  public:
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& anchor, const LayerFn& fn) {
-    (void)anchor;
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const LayerFn& fn, at::TensorList anchor) {
+    ctx->saved_data["anchored"] = !anchor.empty();
     ctx->saved_data["fn"] = at::IValue::make_capsule(c10::make_intrusive<LayerFnHolder>(fn));
     ctx->saved_data["cpu_rng"] = rng_state(at::kCPU);
     if (x.is_cuda()) ctx->saved_data["cuda_rng"] = rng_state(x.device());
@@ -127,7 +127,10 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
     }
     // Parameters' grads accumulate here, as in torch's reentrant backward.
     if (output.requires_grad()) torch::autograd::backward({output}, {grad_outputs[0]});
-    return {input_grad ? input.grad() : at::Tensor(), at::Tensor(), at::Tensor()};
+    // One grad per input: x, fn (not a tensor), then the anchor if passed.
+    variable_list grads{input_grad ? input.grad() : at::Tensor(), at::Tensor()};
+    if (ctx->saved_data["anchored"].toBool()) grads.emplace_back();
+    return grads;
   }
 };
 
@@ -135,8 +138,10 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
 
 at::Tensor checkpoint(const LayerFn& fn, const at::Tensor& x) {
   if (!at::GradMode::is_enabled()) return fn(x);  // nothing to save memory on
-  const at::Tensor anchor = x.requires_grad() ? at::Tensor() : at::empty({0}, at::TensorOptions().requires_grad(true));
-  return CheckpointFunction::apply(x, anchor, fn);
+  // A list, as autograd Functions take no undefined tensor: empty, or the anchor.
+  std::vector<at::Tensor> anchor;
+  if (!x.requires_grad()) anchor.push_back(at::empty({0}).requires_grad_(true));
+  return CheckpointFunction::apply(x, fn, at::TensorList(anchor));
 }
 
 void set_activation_checkpointing(model::CausalLM& model, bool on) {
