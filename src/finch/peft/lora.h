@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,7 @@ std::vector<std::pair<std::string, at::Tensor>> adapter_state(model::CausalLM& m
 // Writes adapter_config.json and adapter_model.safetensors (fp32 unless `dtype` says otherwise) into
 // `dir` atomically file by file. base_model is written as base_model_name_or_path.
 void save_adapter(model::CausalLM& model, const LoraSettings& settings, const std::filesystem::path& dir,
-                  const std::string& base_model);
+                  const std::string& base_model, at::ScalarType dtype = at::kFloat);
 
 // Reads a PEFT adapter directory: its settings from adapter_config.json (an
 // unsupported field value, e.g. fan_in_fan_out true or a bias other than

@@ -19,7 +19,10 @@ at::Tensor MLPImpl::forward(const at::Tensor& x) {
     const auto gate_up = gate_up_proj(x).chunk(2, -1);  // [gate; up] along the output
     return down_proj(gate_up[1] * at::silu(gate_up[0]));
   }
-  return down_proj(at::silu(gate_proj(x)) * up_proj(x));
+  // gate_proj runs before up_proj, as in HF: C++ leaves the operands of *
+  // unordered, and with LoRA dropout each projection draws random numbers.
+  const at::Tensor gate = at::silu(gate_proj(x));
+  return down_proj(gate * up_proj(x));
 }
 
 }  // namespace finch::model
