@@ -102,6 +102,13 @@ def wait_for_step(proc, out, step, timeout=300):
     return False
 
 
+def last_line_error(name, result, *fragments):
+    lines = result.stderr.strip().splitlines()
+    ok = result.returncode == 1 and lines and lines[-1].startswith("finch: error: ") and all(
+        f in lines[-1] for f in fragments)
+    check(name, ok, f"rc={result.returncode} last line={lines[-1] if lines else ''!r}")
+
+
 def checkpoints(out):
     return sorted((int(d.split("-")[1]) for d in os.listdir(out) if d.startswith("checkpoint-")))
 
@@ -214,7 +221,10 @@ def main():
     check("early stopping stops at step 6", r.returncode == 0 and "early stopping" in r.stderr
           and losses(f_)[-1][0] == 6, r.stderr[-800:])
     state = json.load(open(os.path.join(f_, "checkpoint-4", "trainer_state.json")))
-    check("the best metric is recorded", state["best_metric"] is not None and state["best_step"] == 2, str(state)[:300])
+    evals = [(m["step"], m["eval_loss"]) for m in metrics(f_) if "eval_loss" in m]
+    low = min(evals[:2], key=lambda e: e[1])
+    check("the best metric is recorded", state["best_metric"] == low[1] and state["best_step"] == low[0],
+          f"{evals} {state['best_metric']} {state['best_step']}")
 
     # Rotation: at most save_total_limit checkpoints, never the best or the newest.
     g = os.path.join(work, "run_rotate")
@@ -238,9 +248,13 @@ def main():
     h = os.path.join(work, "run_bad")
     expect_error("negative learning rate", run.run(h, "--learning_rate", "-1"), "train.learning_rate")
     expect_error("rank 0", run.run(h, "--lora_rank", "0"), "lora.rank")
-    expect_error("unknown target module", run.run(h, "--lora_target_modules", "q_proj,nope_proj"), "nope_proj")
-    expect_error("missing model", run.run(h, "--hf_model_id", os.path.join(work, "no-such-model")), "no-such-model")
-    expect_error("unknown setting", run.run(h, "--train.no_such_key", "1"), "no_such_key")
+    # Errors that need the model come after the settings table: their last line is the one-line error.
+    last_line_error("unknown target module", run.run(h, "--lora_target_modules", "q_proj,nope_proj"),
+                    "lora.target_modules", "nope_proj", "q_proj, k_proj")
+    last_line_error("missing model", run.run(h, "--hf_model_id", os.path.join(work, "no-such-model")),
+                    "no-such-model", "no such model directory")
+    r = run.run(h, "--train.no_such_key", "1")
+    check("unknown setting", r.returncode != 0 and "no_such_key" in r.stderr, r.stderr)
     finish("train")
 
 

@@ -17,6 +17,10 @@ void add_train_command(CLI::App& app) {
       "--train.resume=never. SIGTERM or SIGINT saves a checkpoint and exits.");
   cmd->callback([settings, flags] {
     flags->resolve();
+    // Every setting is checked before any work starts (and before the table is printed).
+    settings->data.validate();
+    settings->train.validate();
+    if (!settings->train.full_ft) settings->lora.validate();
     log_info("settings:\n{}", settings->registry.table());
     train::RunSettings run{settings->model, settings->data, settings->train, settings->lora,
                            settings->registry.to_yaml()};

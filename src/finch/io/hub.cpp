@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -445,6 +446,10 @@ fs::path Client::download_snapshot(const Repo& repo, const std::string& revision
 fs::path model_dir(const std::string& id_or_dir, bool tokenizer_only) {
   if (fs::is_directory(id_or_dir)) return id_or_dir;
   if (fs::exists(id_or_dir)) fail("{}: expected a model directory or a Hub model id", id_or_dir);
+  // A Hub id is "name" or "org/name"; anything path-like is a folder that is not there.
+  if (id_or_dir.starts_with("/") || id_or_dir.starts_with(".") || id_or_dir.starts_with("~") ||
+      std::count(id_or_dir.begin(), id_or_dir.end(), '/') > 1)
+    fail("{}: no such model directory (and not a Hub id of the form org/name)", id_or_dir);
   Client client;
   const Repo repo{id_or_dir, RepoType::model};
   auto wanted = [&](const std::string& path) {

@@ -61,6 +61,7 @@ void LoggingCallback::on_train_begin(Trainer& t) {
   events_ = std::make_unique<EventWriter>(t.output_dir() / "logs");
   start_ = std::chrono::steady_clock::now();
   start_step_ = t.state().global_step;
+  start_tokens_ = t.state().tokens_seen;
   // A resumed run continues the metrics of the checkpoint: lines past it (from
   // the run that was stopped) are dropped.
   if (fs::exists(metrics_file(t))) {
@@ -143,8 +144,10 @@ void LoggingCallback::on_train_end(Trainer& t) {
                                                   st.best_step,
                                                   st.best_checkpoint.empty() ? "" : " (" + st.best_checkpoint + ")")
                                     : "";
-  log_info("{} at step {}/{} after {}: {} tokens{}{}{}", t.stop_requested() ? t.stop_reason() : "finished",
-           st.global_step, t.settings().max_steps, duration_text(elapsed), st.tokens_seen, best,
+  const int64_t tokens = st.tokens_seen - start_tokens_;
+  log_info("{} at step {}/{} after {} ({:.2f} s, {} tokens, {:.1f} tokens/s){}{}{}",
+           t.stop_requested() ? t.stop_reason() : "finished", st.global_step, t.settings().max_steps,
+           duration_text(elapsed), elapsed, tokens, static_cast<double>(tokens) / std::max(elapsed, 1e-9), best,
            st.skipped_steps ? fmt::format(", {} steps skipped (non-finite)", st.skipped_steps) : "",
            fmt::format(", peak memory {:.2f} GiB", gib(peak_memory(t.device()))));
   if (events_) events_->flush();

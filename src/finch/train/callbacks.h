@@ -25,7 +25,7 @@ class LoggingCallback : public Callback {
   void append_metrics(Trainer& trainer, const nlohmann::json& line);
   std::unique_ptr<EventWriter> events_;
   std::chrono::steady_clock::time_point start_;
-  int64_t start_step_ = 0;
+  int64_t start_step_ = 0, start_tokens_ = 0;
   double window_seconds_ = 0;
   int64_t window_tokens_ = 0;
 };

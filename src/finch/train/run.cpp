@@ -47,6 +47,18 @@ void run_training(const RunSettings& s) {
   const fs::path model_dir = io::hub::model_dir(s.model.hf_model_id);
   const auto tokenizer = tokenizer::PretrainedTokenizer::from_dir(model_dir);
 
+  // Full fine-tuning keeps fp32 master weights (bf16 autocast computes on a
+  // GPU); LoRA's frozen base is bf16 on a GPU, its adapters fp32.
+  model::LoadOptions load;
+  load.device = device;
+  const bool bf16 = device.is_cuda() && s.train.precision != "fp32";
+  load.dtype = bf16 && !s.train.full_ft ? at::kBFloat16 : at::kFloat;
+  model::CausalLM model = model::load_causal_lm(model_dir, load);
+  if (!s.train.full_ft) {
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s.train.seed));
+    const auto adapted = peft::inject_lora(model, s.lora, generator);
+    log_info("LoRA r={} alpha={} on {} linear layers", s.lora.rank, s.lora.alpha, adapted.size());
+  }
   fs::path data_dir = s.train.data_dir;
   if (data_dir.empty()) {
     data::PrepareOptions prepare;
@@ -68,18 +80,6 @@ void run_training(const RunSettings& s) {
   log_info("data: {} training samples, {} validation samples from {}", data.train->size(),
            data.eval ? data.eval->size() : 0, data_dir.string());
 
-  // Full fine-tuning keeps fp32 master weights (bf16 autocast computes on a
-  // GPU); LoRA's frozen base is bf16 on a GPU, its adapters fp32.
-  model::LoadOptions load;
-  load.device = device;
-  const bool bf16 = device.is_cuda() && s.train.precision != "fp32";
-  load.dtype = bf16 && !s.train.full_ft ? at::kBFloat16 : at::kFloat;
-  model::CausalLM model = model::load_causal_lm(model_dir, load);
-  if (!s.train.full_ft) {
-    auto generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s.train.seed));
-    const auto adapted = peft::inject_lora(model, s.lora, generator);
-    log_info("LoRA r={} alpha={} on {} linear layers", s.lora.rank, s.lora.alpha, adapted.size());
-  }
   set_activation_checkpointing(model, s.train.activation_checkpointing);
 
   const fs::path out = run_dir(s);
