@@ -240,6 +240,13 @@ def main():
         check("rotation keeps the best", os.path.isdir(os.path.join(g, best["best_model_checkpoint"])),
               best["best_model_checkpoint"])
 
+    # Non-finite steps: an absurd learning rate blows the weights up; each
+    # non-finite step is skipped and reported, and too many in a row abort.
+    r = run.run(os.path.join(work, "run_nan"), "--full_ft", "--learning_rate", "1e30", "--warmup_steps", "0",
+                "--train.max_nonfinite_steps", "3", "--save_steps", "0")
+    check("non-finite steps are skipped and reported", "update skipped (1 in a row" in r.stderr, r.stderr[-1500:])
+    last_line_error("too many non-finite steps in a row abort", r, "3 steps in a row", "train.max_nonfinite_steps")
+
     # The library example: a Trainer with its own callback.
     prepared = os.path.join(work, "datasets", "pairs", "default", "train=90%-val=5%-test=5%")
     r = subprocess.run([EXAMPLE, model, prepared, os.path.join(work, "run_example")], capture_output=True, text=True,
