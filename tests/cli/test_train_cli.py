@@ -218,6 +218,12 @@ def main():
     check("a torn checkpoint is skipped", r.returncode == 0 and "checkpoint-8" in r.stderr
           and losses(e) == la, r.stderr[-1000:])
 
+    # A run folder is not resumed with another method, nor silently restarted.
+    last_line_error("resume with other LoRA settings is refused", run.run(a, "--lora_rank", "8", "--max_steps", "16"),
+                    "other settings", "train.output_dir")
+    last_line_error("resume=never over old checkpoints is refused", run.run(a, "--train.resume", "never"),
+                    "train.resume", "earlier run")
+
     # Early stopping: a threshold nothing beats stops after `patience` evaluations.
     f_ = os.path.join(work, "run_early")
     r = run.run(f_, "--eval_steps", "2", "--early_stopping_patience", "2", "--early_stopping_threshold", "100")

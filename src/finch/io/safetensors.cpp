@@ -202,4 +202,41 @@ void save_model_dir(const fs::path& dir, const NamedTensors& tensors, uint64_t m
   }
 }
 
+std::vector<at::Tensor> match_tensors(const TensorStore& store, const NamedTensors& wanted,
+                                      const std::function<bool(const std::string&)>& ignore,
+                                      const std::string& what) {
+  auto list = [](const std::vector<std::string>& items) {
+    constexpr size_t kShown = 8;
+    std::string out;
+    for (size_t i = 0; i < items.size() && i < kShown; ++i) out += (i ? ", " : "") + items[i];
+    if (items.size() > kShown) out += fmt::format(" and {} more", items.size() - kShown);
+    return out;
+  };
+  auto shape = [](at::IntArrayRef sizes) { return fmt::format("[{}]", fmt::join(sizes, ", ")); };
+  std::vector<std::string> missing, misshaped, unexpected;
+  std::set<std::string> used;
+  std::vector<at::Tensor> out;
+  for (const auto& [name, tensor] : wanted) {
+    if (!store.contains(name)) {
+      missing.push_back(name);
+      continue;
+    }
+    used.insert(name);
+    const auto& info = store.info(name);
+    if (at::IntArrayRef(info.shape) != tensor.sizes()) {
+      misshaped.push_back(fmt::format("{} is {} (expected {})", name, shape(info.shape), shape(tensor.sizes())));
+      continue;
+    }
+    out.push_back(store.get(name));
+  }
+  for (const auto& name : store.names())
+    if (!used.count(name) && !(ignore && ignore(name))) unexpected.push_back(name);
+  std::string faults;
+  if (!missing.empty()) faults += fmt::format("; missing {}: {}", missing.size(), list(missing));
+  if (!unexpected.empty()) faults += fmt::format("; unexpected {}: {}", unexpected.size(), list(unexpected));
+  if (!misshaped.empty()) faults += fmt::format("; mis-shaped {}: {}", misshaped.size(), list(misshaped));
+  if (!faults.empty()) fail("{} do not match the model{}", what, faults);
+  return out;
+}
+
 }  // namespace finch::safetensors

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -57,6 +58,14 @@ class TensorStore {
 };
 
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+// The stored tensors for `wanted` (names and the tensors they will fill, for
+// their shapes), in wanted's order. Missing, unexpected (those `ignore` does
+// not accept) and mis-shaped tensors are one error: "<what>: ... do not match
+// the model; missing N: a, b; unexpected ...".
+std::vector<at::Tensor> match_tensors(const TensorStore& store, const NamedTensors& wanted,
+                                      const std::function<bool(const std::string&)>& ignore,
+                                      const std::string& what);
 
 // Writes one file atomically. Tensors are written contiguous, on the CPU.
 void save_file(const std::filesystem::path& path, const NamedTensors& tensors,

@@ -4,7 +4,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "finch/core/error.h"
 #include "finch/core/files.h"
@@ -20,16 +19,6 @@ namespace {
 
 constexpr const char* kConfigFile = "adapter_config.json";
 constexpr const char* kWeightsFile = "adapter_model.safetensors";
-
-std::string list(const std::vector<std::string>& items) {
-  constexpr size_t kShown = 8;
-  std::string out;
-  for (size_t i = 0; i < items.size() && i < kShown; ++i) out += (i ? ", " : "") + items[i];
-  if (items.size() > kShown) out += fmt::format(" and {} more", items.size() - kShown);
-  return out;
-}
-
-std::string shape(at::IntArrayRef sizes) { return fmt::format("[{}]", fmt::join(sizes, ", ")); }
 
 // PEFT options that change what the adapter computes or which modules it
 // covers, and that finch does not implement: each must be absent or off.
@@ -128,30 +117,9 @@ void load_adapter_weights(model::CausalLM& model, const fs::path& safetensors_fi
   if (state.empty()) fail("{}: the model carries no LoRA adapters to load into", safetensors_file.string());
   const auto store = safetensors::TensorStore::open_file(safetensors_file);
   torch::NoGradGuard no_grad;
-  std::vector<std::string> missing, misshaped, unexpected;
-  std::set<std::string> used;
-  std::vector<std::pair<at::Tensor, at::Tensor>> copies;  // (parameter, stored), made once all match
-  for (auto& [name, param] : state) {
-    if (!store.contains(name)) {
-      missing.push_back(name);
-      continue;
-    }
-    used.insert(name);
-    const auto& info = store.info(name);
-    if (at::IntArrayRef(info.shape) != param.sizes()) {
-      misshaped.push_back(fmt::format("{} is {} (expected {})", name, shape(info.shape), shape(param.sizes())));
-      continue;
-    }
-    copies.emplace_back(param, store.get(name));
-  }
-  for (const auto& name : store.names())
-    if (!used.count(name)) unexpected.push_back(name);
-  std::string faults;
-  if (!missing.empty()) faults += fmt::format("; missing {}: {}", missing.size(), list(missing));
-  if (!unexpected.empty()) faults += fmt::format("; unexpected {}: {}", unexpected.size(), list(unexpected));
-  if (!misshaped.empty()) faults += fmt::format("; mis-shaped {}: {}", misshaped.size(), list(misshaped));
-  if (!faults.empty()) fail("{}: adapter weights do not match the model{}", safetensors_file.string(), faults);
-  for (auto& [param, stored] : copies) param.copy_(stored);
+  // Nothing is copied until every tensor matches.
+  const auto stored = safetensors::match_tensors(store, state, nullptr, safetensors_file.string() + ": adapter weights");
+  for (size_t i = 0; i < state.size(); ++i) state[i].second.copy_(stored[i]);
 }
 
 }  // namespace finch::peft

@@ -107,13 +107,15 @@ void LoggingCallback::on_evaluate(Trainer& t, double eval_loss) {
 
 void LoggingCallback::on_step_end(Trainer& t, const StepLog& s) {
   Window w = window_of(t);
-  w.loss_sum += s.loss;
-  w.steps += 1;
+  if (std::isfinite(s.loss)) {  // a skipped step's loss is left out of the mean (HF's logging_nan_inf_filter)
+    w.loss_sum += s.loss;
+    w.steps += 1;
+  }
   window_seconds_ += s.seconds;
   window_tokens_ += s.tokens;
   const TrainSettings& settings = t.settings();
   if (s.step % settings.logging_steps != 0 && s.step != settings.max_steps) return store_window(t, w);
-  const double loss = w.loss_sum / static_cast<double>(w.steps);
+  const double loss = w.steps ? w.loss_sum / static_cast<double>(w.steps) : std::nan("");
   const double tokens_per_s = static_cast<double>(window_tokens_) / std::max(window_seconds_, 1e-9);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double eta = elapsed / static_cast<double>(s.step - start_step_) * static_cast<double>(settings.max_steps - s.step);
@@ -177,11 +179,8 @@ void CheckpointCallback::on_save(Trainer& t, const fs::path&) {
 
 void CheckpointCallback::on_train_end(Trainer& t) {
   const bool signalled = Trainer::signal_flag().load() != 0;
-  if (signalled) {
-    if (saved_step_ != t.state().global_step) t.save_checkpoint();
-    return;
-  }
-  t.save_final();
+  if (signalled && saved_step_ != t.state().global_step) t.save_checkpoint();
+  if (!signalled || t.state().global_step >= t.settings().max_steps) t.save_final();
 }
 
 void add_default_callbacks(Trainer& trainer) {

@@ -203,6 +203,18 @@ std::string verify_checkpoint_dir(const fs::path& dir) {
   return "";
 }
 
+std::optional<CheckpointEntry> newest_checkpoint(const fs::path& output_dir) {
+  if (!fs::is_directory(output_dir)) return std::nullopt;
+  remove_leftover_temps(output_dir);
+  auto folders = checkpoint_folders(output_dir);
+  for (auto it = folders.rbegin(); it != folders.rend(); ++it) {
+    const std::string why = verify_checkpoint_dir(it->dir);
+    if (why.empty()) return *it;
+    log_warning("skipping checkpoint {}: {}", it->dir.string(), why);
+  }
+  return std::nullopt;
+}
+
 std::vector<CheckpointEntry> list_checkpoints(const fs::path& output_dir) {
   if (!fs::is_directory(output_dir)) return {};
   remove_leftover_temps(output_dir);
@@ -251,9 +263,10 @@ void save_rng_state(const fs::path& file) {
 
 void load_rng_state(const fs::path& file) {
   auto store = safetensors::TensorStore::open_file(file);
+  if (!store.contains("cpu")) fail("{}: no random state \"cpu\"", file.string());
   for (auto& [name, gen] : generators()) {
-    if (!store.contains(name))
-      fail("{}: no random state \"{}\" (saved on a machine with fewer devices?)", file.string(), name);
+    // A GPU state is missing when the checkpoint was saved on the CPU or on fewer GPUs: those start fresh.
+    if (!store.contains(name)) continue;
     const at::Tensor state = store.get(name).clone();  // owned, not a view of the mapped file
     std::scoped_lock lock(gen.mutex());
     gen.set_state(state);

@@ -33,6 +33,9 @@ struct CheckpointEntry {
   std::filesystem::path dir;
 };
 std::vector<CheckpointEntry> list_checkpoints(const std::filesystem::path& output_dir);
+// The newest complete checkpoint, verifying from the newest down (so a resume
+// hashes one checkpoint, not all); leftover temporary folders are removed.
+std::optional<CheckpointEntry> newest_checkpoint(const std::filesystem::path& output_dir);
 
 // Deletes the oldest checkpoints beyond `limit` (> 0), never `keep_best` nor the newest.
 void rotate_checkpoints(const std::filesystem::path& output_dir, int64_t limit,
@@ -40,6 +43,7 @@ void rotate_checkpoints(const std::filesystem::path& output_dir, int64_t limit,
 
 // The random number generators' states (torch's default CPU generator and,
 // where CUDA is available, every CUDA device's) to and from a safetensors file.
+// Loading requires the CPU state; GPU states the file lacks are left as they are.
 void save_rng_state(const std::filesystem::path& file);
 void load_rng_state(const std::filesystem::path& file);
 

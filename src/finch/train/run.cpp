@@ -22,7 +22,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-extern "C" void on_stop_signal(int sig) { Trainer::signal_flag().store(sig); }
+// The first SIGTERM/SIGINT asks for a checkpoint and a clean stop; a second one kills as usual.
+extern "C" void on_stop_signal(int sig) {
+  Trainer::signal_flag().store(sig);
+  std::signal(sig, SIG_DFL);
+}
 
 at::Device pick_device(const std::string& name) {
   if (name == "auto") return torch::cuda::is_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
@@ -74,8 +78,17 @@ void run_training(const RunSettings& s) {
          data_dir.string());
   TrainerData data;
   data.train = data::load_samples(data_dir / "training.jsonl", s.data, tokenizer, model_dir);
-  if (s.train.eval_steps > 0 && fs::exists(data_dir / "validation.jsonl"))
-    data.eval = data::load_samples(data_dir / "validation.jsonl", s.data, tokenizer, model_dir);
+  if (data.train->size() == 0) fail("{}: no training samples", (data_dir / "training.jsonl").string());
+  if (s.train.eval_steps > 0) {
+    const fs::path validation = data_dir / "validation.jsonl";
+    if (fs::exists(validation)) data.eval = data::load_samples(validation, s.data, tokenizer, model_dir);
+    if (!data.eval || data.eval->size() == 0) {
+      if (s.train.early_stopping_patience > 0)
+        fail("train.early_stopping_patience: needs validation samples, and {} has none", validation.string());
+      log_warning("{}: no validation samples; evaluation is off", validation.string());
+      data.eval = nullptr;
+    }
+  }
   data.collate = {s.data.packing, data::pad_token_id(tokenizer)};
   log_info("data: {} training samples, {} validation samples from {}", data.train->size(),
            data.eval ? data.eval->size() : 0, data_dir.string());

@@ -12,7 +12,6 @@
 #include "finch/core/log.h"
 #include "finch/io/json_config.h"
 #include "finch/io/safetensors.h"
-#include "finch/model/load.h"
 #include "finch/train/checkpoint_dir.h"
 
 namespace finch::train {
@@ -113,7 +112,7 @@ Trainer::Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalL
       output_dir_(std::move(output_dir)),
       device_(at::kCPU) {
   settings_.validate();
-  FINCH_CHECK(data_.train && data_.train->size() > 0, "no training samples");
+  if (!data_.train || data_.train->size() == 0) fail("no training samples: the training split is empty");
   device_ = model_->parameters().front().device();
   bf16_ = device_.is_cuda() && settings_.precision != "fp32";
   if (settings_.precision == "bf16" && !device_.is_cuda())
@@ -250,7 +249,9 @@ fs::path Trainer::save_checkpoint() {
                                                   .dump(2));
     save_rng_state(tmp / "rng_state.safetensors");
     write_file_atomic(tmp / "loader.json", loader_->state().to_json().dump(2));
-    write_file_atomic(tmp / "trainer_state.json", state_.to_json().dump(2));
+    nlohmann::json state = state_.to_json();
+    state["run"] = run_identity();
+    write_file_atomic(tmp / "trainer_state.json", state.dump(2));
   });
   log_info("saved {}", dir.string());
   for (auto& c : callbacks_) c->on_save(*this, dir);
@@ -264,30 +265,53 @@ fs::path Trainer::save_final() {
   return dir;
 }
 
+// What a checkpoint must share with the settings to be resumed: the model and the method.
+nlohmann::json Trainer::run_identity() const {
+  nlohmann::json j = {{"model", source_.name}, {"full_ft", settings_.full_ft}};
+  if (!settings_.full_ft)
+    j["lora"] = {{"rank", lora_.rank}, {"alpha", lora_.alpha}, {"use_rslora", lora_.use_rslora},
+                 {"target_modules", lora_.target_modules}};
+  return j;
+}
+
 void Trainer::restore(const fs::path& checkpoint) {
   if (const std::string why = verify_checkpoint_dir(checkpoint); !why.empty())
     fail("cannot resume from {}: {}", checkpoint.string(), why);
   if (!settings_.full_ft) {
     peft::load_adapter_weights(model_, checkpoint / "adapter_model.safetensors");
   } else {
+    // Copied into the parameters where they live (on their device, in their dtype).
     torch::NoGradGuard no_grad;
     const auto store = safetensors::TensorStore::open_file(checkpoint / "model.safetensors");
-    model::load_weights(*model_, store, model_->parameters().front().scalar_type(),
-                        (checkpoint / "model.safetensors").string(), !model_->lm_head);
+    safetensors::NamedTensors params;
+    for (const auto& p : model_->named_parameters())
+      if (!(p.key() == "lm_head.weight" && !model_->lm_head)) params.emplace_back(p.key(), p.value());
+    const auto stored =
+        safetensors::match_tensors(store, params, nullptr, (checkpoint / "model.safetensors").string() + ": weights");
+    for (size_t i = 0; i < params.size(); ++i) params[i].second.copy_(stored[i]);
   }
   optimizer_->load(checkpoint / "optimizer.safetensors");
   load_rng_state(checkpoint / "rng_state.safetensors");
   loader_->restore(data::LoaderState::from_json(read_json_file(checkpoint / "loader.json")));
-  state_ = TrainerState::from_json(read_json_file(checkpoint / "trainer_state.json"),
-                                   (checkpoint / "trainer_state.json").string());
+  const auto saved = read_json_file(checkpoint / "trainer_state.json");
+  if (saved.value("run", nlohmann::json()) != run_identity())
+    fail("cannot resume from {}: it was trained with other settings ({} there, {} now); use another "
+         "train.output_dir or --train.resume=never in an empty one",
+         checkpoint.string(), saved.value("run", nlohmann::json()).dump(), run_identity().dump());
+  state_ = TrainerState::from_json(saved, (checkpoint / "trainer_state.json").string());
   log_info("resumed from {} (step {})", checkpoint.string(), state_.global_step);
 }
 
 void Trainer::resume() {
-  if (settings_.resume == "never") return;
+  if (settings_.resume == "never") {
+    if (!list_checkpoints(output_dir_).empty())
+      fail("train.resume: never, but {} holds checkpoints of an earlier run: choose another train.output_dir or "
+           "remove them",
+           output_dir_.string());
+    return;
+  }
   if (settings_.resume != "auto") return restore(settings_.resume);
-  const auto checkpoints = list_checkpoints(output_dir_);
-  if (!checkpoints.empty()) restore(checkpoints.back().dir);
+  if (const auto newest = newest_checkpoint(output_dir_)) restore(newest->dir);
 }
 
 void Trainer::train() {
@@ -301,13 +325,16 @@ void Trainer::train() {
       l.step = ++state_.global_step;
       return l;
     }();
-    if (data_.eval && settings_.eval_steps > 0 && state_.global_step % settings_.eval_steps == 0) {
+    if (data_.eval && settings_.eval_steps > 0 && state_.global_step % settings_.eval_steps == 0 &&
+        signal_flag().load() == 0) {
       const double loss = evaluate();
       // Early stopping compares with the best before this evaluation (HF's
       // EarlyStoppingCallback); the best itself follows every improvement.
-      const bool improved = !state_.best_metric || *state_.best_metric - loss > settings_.early_stopping_threshold;
+      // A non-finite loss never improves (HF starts the best at +inf).
+      const bool improved = std::isfinite(loss) &&
+                            (!state_.best_metric || *state_.best_metric - loss > settings_.early_stopping_threshold);
       state_.evals_without_improvement = improved ? 0 : state_.evals_without_improvement + 1;
-      if (!state_.best_metric || loss < *state_.best_metric) {
+      if (std::isfinite(loss) && (!state_.best_metric || loss < *state_.best_metric)) {
         state_.best_metric = loss;
         state_.best_step = state_.global_step;
       }

@@ -121,6 +121,7 @@ class Trainer {
   void resume();
   void restore(const std::filesystem::path& checkpoint);
   void write_model(const std::filesystem::path& dir);
+  nlohmann::json run_identity() const;
 
   TrainSettings settings_;
   peft::LoraSettings lora_;
