@@ -277,6 +277,11 @@ nlohmann::json Trainer::run_identity() const {
 void Trainer::restore(const fs::path& checkpoint) {
   if (const std::string why = verify_checkpoint_dir(checkpoint); !why.empty())
     fail("cannot resume from {}: {}", checkpoint.string(), why);
+  const auto saved = read_json_file(checkpoint / "trainer_state.json");
+  if (saved.value("run", nlohmann::json()) != run_identity())
+    fail("cannot resume from {}: it was trained with other settings ({} there, {} now); use another "
+         "train.output_dir or --train.resume=never in an empty one",
+         checkpoint.string(), saved.value("run", nlohmann::json()).dump(), run_identity().dump());
   if (!settings_.full_ft) {
     peft::load_adapter_weights(model_, checkpoint / "adapter_model.safetensors");
   } else {
@@ -293,11 +298,6 @@ void Trainer::restore(const fs::path& checkpoint) {
   optimizer_->load(checkpoint / "optimizer.safetensors");
   load_rng_state(checkpoint / "rng_state.safetensors");
   loader_->restore(data::LoaderState::from_json(read_json_file(checkpoint / "loader.json")));
-  const auto saved = read_json_file(checkpoint / "trainer_state.json");
-  if (saved.value("run", nlohmann::json()) != run_identity())
-    fail("cannot resume from {}: it was trained with other settings ({} there, {} now); use another "
-         "train.output_dir or --train.resume=never in an empty one",
-         checkpoint.string(), saved.value("run", nlohmann::json()).dump(), run_identity().dump());
   state_ = TrainerState::from_json(saved, (checkpoint / "trainer_state.json").string());
   log_info("resumed from {} (step {})", checkpoint.string(), state_.global_step);
 }
