@@ -58,14 +58,17 @@ int64_t pad_token_id(const tokenizer::PretrainedTokenizer& tokenizer) {
   fail("tokenizer_config.json: neither pad_token nor eos_token is set; padded batches need one");
 }
 
-at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
+at::Tensor causal_lm_loss_sum(const at::Tensor& logits, const at::Tensor& labels) {
   // HF's ForCausalLMLoss: position t predicts labels[t + 1].
   const int64_t V = logits.size(-1);
   const at::Tensor shifted = at::constant_pad_nd(labels, {0, 1}, kIgnoreIndex).slice(1, 1);  // [B, T]
-  const at::Tensor sum = at::cross_entropy_loss(logits.to(at::kFloat).reshape({-1, V}), shifted.reshape(-1).to(logits.device()),
-                                                {}, at::Reduction::Sum, kIgnoreIndex);
-  const at::Tensor count = (shifted != kIgnoreIndex).sum();
-  return sum / count.to(at::kFloat).to(logits.device());
+  return at::cross_entropy_loss(logits.to(at::kFloat).reshape({-1, V}), shifted.reshape(-1).to(logits.device()), {},
+                                at::Reduction::Sum, kIgnoreIndex);
+}
+
+at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
+  const at::Tensor count = (labels.slice(1, 1) != kIgnoreIndex).sum();
+  return causal_lm_loss_sum(logits, labels) / count.to(at::kFloat).to(logits.device());
 }
 
 }  // namespace finch::data

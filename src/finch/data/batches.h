@@ -45,5 +45,8 @@ int64_t pad_token_id(const tokenizer::PretrainedTokenizer& tokenizer);
 // Mean cross entropy of the shifted causal loss over a batch's targets:
 // sum over every target of -log p(label) / num_targets, in fp32. logits [B, T, V].
 at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels);
+// The same sum of -log p(label) over the targets, undivided (HF's reduction
+// "sum", for gradient accumulation's division by the step's target count).
+at::Tensor causal_lm_loss_sum(const at::Tensor& logits, const at::Tensor& labels);
 
 }  // namespace finch::data

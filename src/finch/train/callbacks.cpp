@@ -30,7 +30,7 @@ double gib(int64_t bytes) { return static_cast<double>(bytes) / (1 << 30); }
 // The logging window (since the last log line), kept in the trainer state so
 // that a resumed run logs what the uninterrupted one would have.
 struct Window {
-  double loss_sum = 0, grad_norm = 0, learning_rate = 0;
+  double loss_sum = 0;
   int64_t steps = 0;
 };
 
@@ -38,7 +38,7 @@ Window window_of(Trainer& t) {
   const auto& j = t.state().callbacks;
   if (!j.contains("logging")) return {};
   const auto& w = j["logging"];
-  return {w.at("loss_sum").get<double>(), 0, 0, w.at("steps").get<int64_t>()};
+  return {w.at("loss_sum").get<double>(), w.at("steps").get<int64_t>()};
 }
 
 void store_window(Trainer& t, const Window& w) {

@@ -7,7 +7,6 @@
 #include "finch/train/checkpoint_dir.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +24,7 @@
 #include "finch/core/error.h"
 #include "finch/core/files.h"
 #include "finch/core/log.h"
+#include "finch/io/digest.h"
 #include "finch/io/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -52,24 +52,6 @@ void fsync_tree(const fs::path& dir) {
   fsync_path(dir, true);
 }
 
-std::string sha256_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open: {}", path.string(), errno_text());
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount()));
-  }
-  if (in.bad()) fail("{}: read failed", path.string());
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  std::string hex;
-  for (unsigned i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
-}
 
 // {"files": {"relative/path": {"size": N, "sha256": "..."}}} for every regular file but the manifest.
 nlohmann::json make_manifest(const fs::path& dir) {
@@ -78,7 +60,7 @@ nlohmann::json make_manifest(const fs::path& dir) {
     if (!entry.is_regular_file()) continue;
     std::string name = entry.path().lexically_relative(dir).generic_string();
     if (name == kManifest) continue;
-    files[name] = {{"size", entry.file_size()}, {"sha256", sha256_file(entry.path())}};
+    files[name] = {{"size", entry.file_size()}, {"sha256", io::sha256_file(entry.path())}};
   }
   return {{"files", files}};
 }
@@ -197,7 +179,7 @@ std::string verify_checkpoint_dir(const fs::path& dir) {
     if (ec) return fmt::format("{}: missing", file.string());
     if (size != expected["size"].get<uint64_t>())
       return fmt::format("{}: {} bytes, the manifest says {}", file.string(), size, expected["size"].get<uint64_t>());
-    if (sha256_file(file) != expected["sha256"].get<std::string>())
+    if (io::sha256_file(file) != expected["sha256"].get<std::string>())
       return fmt::format("{}: contents differ from the manifest (sha256)", file.string());
   }
   return "";

@@ -38,13 +38,6 @@ class Autocast {
   bool on_;
 };
 
-// sum over the batch's targets of -log p(label), fp32 (HF's ForCausalLMLoss with reduction "sum").
-at::Tensor loss_sum(const at::Tensor& logits, const at::Tensor& labels) {
-  const int64_t V = logits.size(-1);
-  const at::Tensor shifted = at::constant_pad_nd(labels, {0, 1}, data::kIgnoreIndex).slice(1, 1);
-  return at::cross_entropy_loss(logits.to(at::kFloat).reshape({-1, V}), shifted.reshape(-1), {}, at::Reduction::Sum,
-                                data::kIgnoreIndex);
-}
 
 data::Batch to_device(data::Batch b, at::Device device) {
   b.input_ids = b.input_ids.to(device);
@@ -161,7 +154,7 @@ StepLog Trainer::train_step() {
     {
       Autocast autocast(bf16_);
       const at::Tensor logits = model_->forward(b.input_ids, b.attention_mask, b.position_ids);
-      loss = loss_sum(logits, b.labels) / denominator;
+      loss = data::causal_lm_loss_sum(logits, b.labels) / denominator;
     }
     loss.backward();
     total += loss.detach();
@@ -206,7 +199,7 @@ double Trainer::evaluate() {
     if (b.num_targets == 0) continue;
     Autocast autocast(bf16_);
     const at::Tensor logits = model_->forward(b.input_ids, b.attention_mask, b.position_ids);
-    const double mean = (loss_sum(logits, b.labels) / static_cast<double>(b.num_targets)).item<double>();
+    const double mean = (data::causal_lm_loss_sum(logits, b.labels) / static_cast<double>(b.num_targets)).item<double>();
     // HF's evaluation loop repeats each batch's mean loss once per row of input_ids, then averages.
     weighted += mean * static_cast<double>(b.input_ids.size(0));
     rows += b.input_ids.size(0);
