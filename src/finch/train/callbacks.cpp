@@ -9,7 +9,7 @@
 #include "finch/core/files.h"
 #include "finch/core/log.h"
 #include "finch/core/torch_util.h"
-#include "finch/train/checkpoint_dir.h"
+#include "finch/io/checkpoint_dir.h"
 
 namespace finch::train {
 namespace fs = std::filesystem;
@@ -174,7 +174,7 @@ void CheckpointCallback::on_save(Trainer& t, const fs::path&) {
   if (limit <= 0) return;
   std::optional<fs::path> best;
   if (!t.state().best_checkpoint.empty()) best = t.output_dir() / t.state().best_checkpoint;
-  rotate_checkpoints(t.output_dir(), limit, best);
+  io::rotate_checkpoints(t.output_dir(), limit, best);
 }
 
 void CheckpointCallback::on_train_end(Trainer& t) {

@@ -12,7 +12,8 @@
 #include "finch/core/log.h"
 #include "finch/io/json_config.h"
 #include "finch/io/safetensors.h"
-#include "finch/train/checkpoint_dir.h"
+#include "finch/io/checkpoint_dir.h"
+#include "finch/train/rng_state.h"
 
 namespace finch::train {
 namespace fs = std::filesystem;
@@ -232,7 +233,7 @@ fs::path Trainer::save_checkpoint() {
   const std::string name = "checkpoint-" + std::to_string(state_.global_step);
   const fs::path dir = output_dir_ / name;
   if (state_.best_metric && state_.best_step == state_.global_step) state_.best_checkpoint = name;
-  write_checkpoint_dir(dir, [&](const fs::path& tmp) {
+  io::write_checkpoint_dir(dir, [&](const fs::path& tmp) {
     write_model(tmp);
     optimizer_->save(tmp / "optimizer.safetensors");
     write_file_atomic(tmp / "scheduler.json", nlohmann::json{{"type", schedule_.type},
@@ -253,7 +254,7 @@ fs::path Trainer::save_checkpoint() {
 
 fs::path Trainer::save_final() {
   const fs::path dir = output_dir_ / "final";
-  write_checkpoint_dir(dir, [&](const fs::path& tmp) { write_model(tmp); });
+  io::write_checkpoint_dir(dir, [&](const fs::path& tmp) { write_model(tmp); });
   log_info("saved {}", dir.string());
   return dir;
 }
@@ -268,7 +269,7 @@ nlohmann::json Trainer::run_identity() const {
 }
 
 void Trainer::restore(const fs::path& checkpoint) {
-  if (const std::string why = verify_checkpoint_dir(checkpoint); !why.empty())
+  if (const std::string why = io::verify_checkpoint_dir(checkpoint); !why.empty())
     fail("cannot resume from {}: {}", checkpoint.string(), why);
   const auto saved = read_json_file(checkpoint / "trainer_state.json");
   if (saved.value("run", nlohmann::json()) != run_identity())
@@ -297,14 +298,14 @@ void Trainer::restore(const fs::path& checkpoint) {
 
 void Trainer::resume() {
   if (settings_.resume == "never") {
-    if (!list_checkpoints(output_dir_).empty())
+    if (!io::list_checkpoints(output_dir_).empty())
       fail("train.resume: never, but {} holds checkpoints of an earlier run: choose another train.output_dir or "
            "remove them",
            output_dir_.string());
     return;
   }
   if (settings_.resume != "auto") return restore(settings_.resume);
-  if (const auto newest = newest_checkpoint(output_dir_)) restore(newest->dir);
+  if (const auto newest = io::newest_checkpoint(output_dir_)) restore(newest->dir);
 }
 
 void Trainer::train() {

@@ -1,4 +1,4 @@
-#include "finch/train/checkpoint_dir.h"
+#include "finch/io/checkpoint_dir.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,7 +11,7 @@
 #include "finch/core/files.h"
 #include "finch/io/safetensors.h"
 
-namespace finch::train {
+namespace finch::io {
 namespace {
 
 namespace fs = std::filesystem;
@@ -159,23 +159,5 @@ TEST(CheckpointDir, RotationKeepsTheBestAndTheNewest) {
   }
 }
 
-TEST(CheckpointDir, RngStateRoundTripRepeatsTheDraws) {
-  test::TempDir dir;
-  at::manual_seed(1234);
-  save_rng_state(dir / "rng_state.safetensors");
-  const at::Tensor first = at::rand({16});
-  const at::Tensor first_normal = at::randn({4, 4});
-  at::rand({1000});  // move the generator on
-  load_rng_state(dir / "rng_state.safetensors");
-  EXPECT_TRUE(at::equal(at::rand({16}), first));
-  EXPECT_TRUE(at::equal(at::randn({4, 4}), first_normal));
-}
-
-TEST(CheckpointDir, RngStateWithoutTheCpuGeneratorIsAnError) {
-  test::TempDir dir;
-  safetensors::save_file(dir / "rng.safetensors", {{"other", at::zeros({4}, at::kByte)}});
-  test::expect_error([&] { load_rng_state(dir / "rng.safetensors"); }, {"rng.safetensors", "\"cpu\""});
-}
-
 }  // namespace
-}  // namespace finch::train
+}  // namespace finch::io

@@ -4,7 +4,7 @@
 // oldest step first, the newest and the best always kept, never fewer left
 // than the limit. (transformers orders by mtime and falls back to the step
 // when mtimes are within a second; the step is the same order for one run.)
-#include "finch/train/checkpoint_dir.h"
+#include "finch/io/checkpoint_dir.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,21 +15,17 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <torch/cuda.h>
 
-#include <ATen/CPUGeneratorImpl.h>
 
 #include "finch/core/error.h"
 #include "finch/core/files.h"
 #include "finch/core/log.h"
 #include "finch/io/digest.h"
-#include "finch/io/safetensors.h"
 
 namespace fs = std::filesystem;
 
-namespace finch::train {
+namespace finch::io {
 namespace {
 
 constexpr const char* kManifest = "MANIFEST.json";
@@ -121,15 +117,6 @@ void remove_leftover_temps(const fs::path& output_dir) {
     log_info("removing an incomplete checkpoint left by a stopped run: {}", entry.path().string());
     fs::remove_all(entry.path());
   }
-}
-
-// torch's default generators by name: "cpu", and "cuda:<i>" for each visible CUDA device.
-std::vector<std::pair<std::string, at::Generator>> generators() {
-  std::vector<std::pair<std::string, at::Generator>> gens{{"cpu", at::detail::getDefaultCPUGenerator()}};
-  if (torch::cuda::is_available())
-    for (c10::DeviceIndex i = 0; i < static_cast<c10::DeviceIndex>(torch::cuda::device_count()); ++i)
-      gens.emplace_back(fmt::format("cuda:{}", i), at::globalContext().defaultGenerator(at::Device(at::kCUDA, i)));
-  return gens;
 }
 
 }  // namespace
@@ -234,25 +221,4 @@ void rotate_checkpoints(const fs::path& output_dir, int64_t limit, const std::op
   }
 }
 
-void save_rng_state(const fs::path& file) {
-  safetensors::NamedTensors states;
-  for (auto& [name, gen] : generators()) {
-    std::scoped_lock lock(gen.mutex());
-    states.emplace_back(name, gen.get_state());
-  }
-  safetensors::save_file(file, states);
-}
-
-void load_rng_state(const fs::path& file) {
-  auto store = safetensors::TensorStore::open_file(file);
-  if (!store.contains("cpu")) fail("{}: no random state \"cpu\"", file.string());
-  for (auto& [name, gen] : generators()) {
-    // A GPU state is missing when the checkpoint was saved on the CPU or on fewer GPUs: those start fresh.
-    if (!store.contains(name)) continue;
-    const at::Tensor state = store.get(name).clone();  // owned, not a view of the mapped file
-    std::scoped_lock lock(gen.mutex());
-    gen.set_state(state);
-  }
-}
-
-}  // namespace finch::train
+}  // namespace finch::io

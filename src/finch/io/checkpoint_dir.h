@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace finch::train {
+namespace finch::io {
 
 // Writes checkpoint `final_dir`: `write` fills the temporary folder it is
 // given; then manifest, flush and rename as above. An existing `final_dir`
@@ -41,10 +41,4 @@ std::optional<CheckpointEntry> newest_checkpoint(const std::filesystem::path& ou
 void rotate_checkpoints(const std::filesystem::path& output_dir, int64_t limit,
                         const std::optional<std::filesystem::path>& keep_best);
 
-// The random number generators' states (torch's default CPU generator and,
-// where CUDA is available, every CUDA device's) to and from a safetensors file.
-// Loading requires the CPU state; GPU states the file lacks are left as they are.
-void save_rng_state(const std::filesystem::path& file);
-void load_rng_state(const std::filesystem::path& file);
-
-}  // namespace finch::train
+}  // namespace finch::io
