@@ -78,9 +78,27 @@ at::Tensor CausalLMImpl::forward(const at::Tensor& input_ids, const at::Tensor& 
     LayerFn run = [layer, rotary, mask](const at::Tensor& x) { return layer->forward(x, rotary, mask); };
     h = layer_runner_ ? layer_runner_(run, h) : run(h);
   }
-  h = model->norm(h);
+  return logits(h);
+}
+
+at::Tensor CausalLMImpl::logits(const at::Tensor& hidden) {
+  const at::Tensor h = model->norm(hidden);
   if (lm_head) return lm_head(h);
+  if (tied_head_kernel_) return tied_head_kernel_->forward(h);
   return at::linear(h, model->embed_tokens->weight);  // [B, T, V]
+}
+
+at::Tensor CausalLMImpl::forward_cached(const at::Tensor& input_ids, const at::Tensor& position_ids,
+                                        const AttentionMasks& masks, KVCache& cache) {
+  at::Tensor h = model->embed_tokens(input_ids);  // [B, T, C]
+  const RotaryTables rotary = rotary_tables(inv_freq_, position_ids, h.scalar_type());
+  int64_t index = 0;
+  for (const auto& module : *model->layers) {
+    auto* layer = module->as<DecoderLayerImpl>();
+    const at::Tensor& mask = layer->type == LayerType::kSliding ? masks.sliding : masks.full;
+    h = layer->forward(h, rotary, mask, &cache, index++);
+  }
+  return logits(h.select(1, -1)).to(at::kFloat);  // only the last token is ever sampled: [B, V]
 }
 
 }  // namespace finch::model

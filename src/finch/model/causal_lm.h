@@ -9,6 +9,7 @@
 #include <torch/nn/modules/container/modulelist.h>
 
 #include "finch/model/decoder_config.h"
+#include "finch/model/kv_cache.h"
 #include "finch/model/modules/decoder_layer.h"
 
 namespace finch::model {
@@ -23,6 +24,13 @@ class DecoderModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(DecoderModel);
 
+// The attention masks of a forward pass, one per layer type ([B, 1, T, S]
+// bool, true = may attend); undefined where plain causal attention is exact.
+struct AttentionMasks {
+  at::Tensor full;
+  at::Tensor sliding;
+};
+
 class CausalLMImpl : public torch::nn::Module {
  public:
   CausalLMImpl(DecoderConfig config, const at::TensorOptions& options);
@@ -35,6 +43,14 @@ class CausalLMImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask = {},
                      const at::Tensor& position_ids = {});
 
+  // Incremental decoding: input_ids [B, T] continue the sequences whose keys
+  // and values `cache` holds (rows and order as there); position_ids [B, T].
+  // masks: [B, 1, T, S] per layer type over the S = cached + T keys, or
+  // undefined for plain causal attention over an empty cache, or for T = 1
+  // (the new token sees every key). Returns the last token's logits [B, V].
+  at::Tensor forward_cached(const at::Tensor& input_ids, const at::Tensor& position_ids, const AttentionMasks& masks,
+                            KVCache& cache);
+
   const DecoderConfig& config() const { return config_; }
 
   // How forward runs each decoder layer: `layer` maps the hidden states to
@@ -45,13 +61,20 @@ class CausalLMImpl : public torch::nn::Module {
   using LayerRunner = std::function<at::Tensor(const LayerFn& layer, const at::Tensor& hidden)>;
   void set_layer_runner(LayerRunner runner) { layer_runner_ = std::move(runner); }
 
+  // The output projection's kernel when lm_head is tied to model.embed_tokens
+  // (see LinearKernel); unset: at::linear over the embedding weight.
+  void set_tied_head_kernel(std::shared_ptr<LinearKernel> kernel) { tied_head_kernel_ = std::move(kernel); }
+
   DecoderModel model{nullptr};
   Linear lm_head{nullptr};  // null when tied to model.embed_tokens
 
  private:
+  at::Tensor logits(const at::Tensor& hidden);  // final norm, then the (possibly tied) head
+
   DecoderConfig config_;
-  at::Tensor inv_freq_;
-  LayerRunner layer_runner_;  // rotary inverse frequencies, fp32
+  at::Tensor inv_freq_;  // rotary inverse frequencies, fp32
+  LayerRunner layer_runner_;
+  std::shared_ptr<LinearKernel> tied_head_kernel_;
 };
 TORCH_MODULE(CausalLM);
 
@@ -63,10 +86,6 @@ TORCH_MODULE(CausalLM);
 // whose position is not its predecessor's + 1 starts a new sample; attention
 // is then causal within each sample only (block diagonal), sliding layers too.
 // With an attention_mask, position_ids never change the mask (as in HF).
-struct AttentionMasks {
-  at::Tensor full;
-  at::Tensor sliding;
-};
 AttentionMasks build_attention_masks(const at::Tensor& attention_mask, int64_t T, const DecoderConfig& config,
                                      at::Device device, const at::Tensor& position_ids = {});
 

@@ -179,6 +179,12 @@ struct PretrainedTokenizer::TemplateCache {
   std::map<std::string, std::shared_ptr<ChatTemplate>> parsed;
 };
 
+std::vector<int32_t> PretrainedTokenizer::encode_prompt(const std::string& text) const {
+  const auto bos = config.special_tokens.find("bos_token");
+  const bool rendered = bos != config.special_tokens.end() && !bos->second.empty() && text.starts_with(bos->second);
+  return tokenizer.encode(text, /*add_special_tokens=*/!rendered);
+}
+
 PretrainedTokenizer::PretrainedTokenizer(Tokenizer tokenizer_, TokenizerConfig config_)
     : tokenizer(std::move(tokenizer_)), config(std::move(config_)), templates_(std::make_shared<TemplateCache>()) {}
 

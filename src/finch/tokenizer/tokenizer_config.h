@@ -45,6 +45,11 @@ struct PretrainedTokenizer {
   // tokenizer.json + tokenizer_config.json of `dir`, pipeline adjusted as transformers does.
   static PretrainedTokenizer from_dir(const std::filesystem::path& dir);
 
+  // A prompt's ids as the training recipe encodes an input: with the special
+  // tokens, unless the text already starts with the BOS token's text (a
+  // rendered chat template).
+  std::vector<int32_t> encode_prompt(const std::string& text) const;
+
   // transformers' apply_chat_template(..., tokenize=False): message keys whose
   // value is null are dropped and reasoning fields aliased; the context holds
   // messages, tools, documents, add_generation_prompt and the special tokens.

@@ -22,7 +22,8 @@ AttentionImpl::AttentionImpl(const DecoderConfig& c, const at::TensorOptions& op
   }
 }
 
-at::Tensor AttentionImpl::forward(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask) {
+at::Tensor AttentionImpl::forward(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask,
+                                  KVCache* cache, int64_t layer) {
   const int64_t B = x.size(0), T = x.size(1);
   at::Tensor q, k, v;
   if (qkv_proj) {
@@ -46,6 +47,7 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const RotaryTables& rotar
   q = q.transpose(1, 2);  // [B, H, T, D]
   k = k.transpose(1, 2);  // [B, K, T, D]
   std::tie(q, k) = apply_rotary(q, k, rotary);
+  if (cache) std::tie(k, v) = cache->append(layer, k, v);  // [B, K, S, D]
 
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
   const bool causal = !mask.defined();

@@ -16,15 +16,24 @@ class LinearAdapter {
   virtual at::Tensor forward(const at::Tensor& x, const at::Tensor& base_output) = 0;
 };
 
+// How x W^T + b is computed, when not by at::linear: infer/ sets kernels
+// over prepacked copies of the weights for decoding on the CPU.
+class LinearKernel {
+ public:
+  virtual ~LinearKernel() = default;
+  virtual at::Tensor forward(const at::Tensor& x) = 0;
+};
+
 class LinearImpl : public torch::nn::Module {
  public:
   LinearImpl(int64_t in_features, int64_t out_features, bool bias, const at::TensorOptions& options);
-  // x W^T + b, then the adapter's transform when one is set.
+  // x W^T + b (by the kernel when one is set), then the adapter's transform.
   at::Tensor forward(const at::Tensor& x);
 
   at::Tensor weight;  // [out, in]
   at::Tensor bias;    // [out] or undefined
   std::shared_ptr<LinearAdapter> adapter;
+  std::shared_ptr<LinearKernel> kernel;
 };
 TORCH_MODULE(Linear);
 

@@ -10,8 +10,9 @@ DecoderLayerImpl::DecoderLayerImpl(const DecoderConfig& c, LayerType type_, cons
   post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, options));
 }
 
-at::Tensor DecoderLayerImpl::forward(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask) {
-  at::Tensor h = x + self_attn(input_layernorm(x), rotary, mask);
+at::Tensor DecoderLayerImpl::forward(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask,
+                                     KVCache* cache, int64_t layer) {
+  at::Tensor h = x + self_attn->forward(input_layernorm(x), rotary, mask, cache, layer);
   return h + mlp(post_attention_layernorm(h));
 }
 

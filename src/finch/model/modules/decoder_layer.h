@@ -11,7 +11,9 @@ namespace finch::model {
 class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(const DecoderConfig& config, LayerType type, const at::TensorOptions& options);
-  at::Tensor forward(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask);
+  // See AttentionImpl::forward for the mask and the cache.
+  at::Tensor forward(const at::Tensor& x, const RotaryTables& rotary, const at::Tensor& mask,
+                     KVCache* cache = nullptr, int64_t layer = 0);
 
   LayerType type;
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
