@@ -1,7 +1,7 @@
 // BERTScore parity with the bert-score package 0.3.13 (references from
 // gen/make_bertscore_cases.py): the real all-MiniLM-L6-v2 at layers 0-6, with
 // and without idf, with a baseline file; a tiny random RoBERTa (truncation at
-// 24 tokens). Per pair |P|, |R|, |F| differences <= 1e-4 (measured: printed).
+// 24 tokens). Per pair |P|, |R|, |F| differences <= 1e-4 (measured: <= 1.2e-6).
 // Tokenization (sent_encode's ids) must be equal, and encoders' hidden states
 // (BERT, BertForMaskedLM with gamma/beta names, RoBERTa, XLM-RoBERTa) within
 // 1e-4 of transformers' on a padded batch, at real tokens.

@@ -181,6 +181,12 @@ BertScorer::BertScorer(const BertScoreSettings& settings, at::Device device) : s
          s.num_layers, settings.model, config.num_layers);
   s.tokenizer = std::make_unique<tokenizer::PretrainedTokenizer>(tokenizer::PretrainedTokenizer::from_dir(dir));
   s.max_length = s.tokenizer->config.model_max_length;
+  if (!s.max_length) {
+    // Without model_max_length transformers does not truncate and bert-score
+    // fails on a longer sentence; finch cuts to what the position table holds.
+    s.max_length = config.max_position_embeddings -
+                   (config.family == model::EncoderConfig::Family::kRoberta ? config.pad_token_id + 1 : 0);
+  }
   s.cls_id = special_id(*s.tokenizer, "cls_token", dir.string());
   s.sep_id = special_id(*s.tokenizer, "sep_token", dir.string());
   s.pad_id = special_id(*s.tokenizer, "pad_token", dir.string());
@@ -308,19 +314,20 @@ std::vector<PairScore> BertScorer::score(const std::vector<std::string>& cands, 
       for (size_t i = 0; i < n; ++i) T = std::max<int64_t>(T, static_cast<int64_t>(ids[index.at(side[start + i])].size()));
       const int64_t C = embeddings[0].size(1);
       emb = at::zeros({static_cast<int64_t>(n), T, C}, at::TensorOptions().dtype(at::kFloat).device(s.device));
-      at::Tensor m = at::zeros({static_cast<int64_t>(n), T}, at::kFloat);
-      at::Tensor w = at::zeros({static_cast<int64_t>(n), T}, at::kFloat);
+      std::vector<float> m(n * static_cast<size_t>(T), 0.0f), w(n * static_cast<size_t>(T), 0.0f);
       std::vector<int64_t> lengths;
       for (size_t i = 0; i < n; ++i) {
         const size_t u = index.at(side[start + i]);
         const auto len = static_cast<int64_t>(ids[u].size());
         emb[static_cast<int64_t>(i)].slice(0, 0, len).copy_(embeddings[u]);
-        m[static_cast<int64_t>(i)].slice(0, 0, len).fill_(1.0);
-        for (int64_t t = 0; t < len; ++t) w[static_cast<int64_t>(i)][t] = weight(ids[u][static_cast<size_t>(t)]);
+        for (size_t t = 0; t < ids[u].size(); ++t) {
+          m[i * static_cast<size_t>(T) + t] = 1.0f;
+          w[i * static_cast<size_t>(T) + t] = weight(ids[u][t]);
+        }
         lengths.push_back(len);
       }
-      mask = m.to(s.device);
-      idf = w.to(s.device);
+      mask = at::tensor(m).view({static_cast<int64_t>(n), T}).to(s.device);
+      idf = at::tensor(w).view({static_cast<int64_t>(n), T}).to(s.device);
       lens = at::tensor(lengths, at::kLong).to(s.device);
     };
     at::Tensor hyp, hyp_mask, hyp_idf, hyp_len, ref, ref_mask, ref_idf, ref_len;

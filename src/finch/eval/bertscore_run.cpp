@@ -27,7 +27,7 @@ void run_bertscore(const BertScoreSettings& settings, at::Device device, const B
   if (!files.output.empty()) {
     std::string text;
     for (const auto& s : scores)
-      text += nlohmann::json{{"precision", s.precision}, {"recall", s.recall}, {"f1", s.f1}}.dump() + "\n";
+      text += nlohmann::ordered_json{{"precision", s.precision}, {"recall", s.recall}, {"f1", s.f1}}.dump() + "\n";
     write_file_atomic(files.output, text);
   }
   const PairScore mean = mean_score(scores);
