@@ -14,5 +14,6 @@ void add_config_command(CLI::App& app);
 void add_download_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
+void add_bertscore_command(CLI::App& app);
 
 }  // namespace finch::cli

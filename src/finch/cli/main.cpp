@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   finch::cli::add_download_command(app);
   finch::cli::add_train_command(app);
   finch::cli::add_generate_command(app);
+  finch::cli::add_bertscore_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
