@@ -13,5 +13,6 @@ void add_data_command(CLI::App& app);
 void add_config_command(CLI::App& app);
 void add_download_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace finch::cli
