@@ -25,43 +25,12 @@ import tempfile
 import time
 
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import LlamaForCausalLM
 
 from cli_check import check, expect_error, finish
+from tiny_run import make_model, make_rows
 
 FINCH, EXAMPLE = sys.argv[1], sys.argv[2]
-WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma".split()
-
-
-def make_rows(n, seed=0):
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        words = [rng.choice(WORDS) for _ in range(rng.randint(3, 12))]
-        rows.append({"instruction": f"Repeat {i % 7}", "input": " ".join(words), "output": " ".join(reversed(words))})
-    return rows
-
-
-def make_model(work, rows):
-    """A byte-level BPE tokenizer trained on the rows, and a random Llama of its vocabulary."""
-    model_dir = os.path.join(work, "tiny-llama")
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=320, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator([" ".join(r.values()) for r in rows], trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
-    fast.save_pretrained(model_dir)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                         eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id, tie_word_embeddings=False)
-    LlamaForCausalLM(config).save_pretrained(model_dir)
-    return model_dir
-
-
 class Run:
     def __init__(self, work, model, data):
         self.work, self.model, self.data = work, model, data

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "finch/core/error.h"
 
@@ -77,6 +78,48 @@ void write_file_atomic(const fs::path& path, std::string_view contents) {
   AtomicFile file(path);
   file.write(contents);
   file.commit();
+}
+
+void copy_file_atomic(const fs::path& from, const fs::path& to) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) fail("{}: cannot open: {}", from.string(), errno_text());
+  AtomicFile file(to);
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) file.write(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) fail("{}: read failed", from.string());
+  file.commit();
+}
+
+void write_dir_atomic(const fs::path& dir_in, const std::function<void(const fs::path& tmp)>& write) {
+  fs::path dir = dir_in.lexically_normal();
+  if (!dir.has_filename()) dir = dir.parent_path();
+  const fs::path parent = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
+  const std::string name = dir.filename().string();
+  const fs::path tmp = parent / fmt::format(".partial-{}-{}", name, ::getpid());
+  fs::create_directories(parent);
+  fs::remove_all(tmp);  // an earlier attempt of this same pid (a restarted container)
+  fs::create_directory(tmp);
+  try {
+    write(tmp);
+    fsync_directory(tmp);
+    if (fs::exists(dir)) {
+      const fs::path aside = parent / fmt::format(".replaced-{}-{}", name, ::getpid());
+      fs::remove_all(aside);
+      fs::rename(dir, aside);
+      fs::rename(tmp, dir);
+      fs::remove_all(aside);
+    } else {
+      fs::rename(tmp, dir);
+    }
+    fsync_directory(parent);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    throw;
+  }
 }
 
 std::string read_text_file(const fs::path& path) {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,16 @@ class AtomicFile {
 };
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view contents);
+// Copies a file to `to` through AtomicFile (flushed to disk before it appears).
+void copy_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Makes folder `dir` appear whole or not at all: `write` fills a hidden
+// temporary sibling (".partial-<name>-<pid>"; it must write its files
+// through AtomicFile or copy_file_atomic, which flush them), which is then
+// renamed to `dir`. An existing `dir` is replaced only once the new one is
+// complete. On an exception the temporary folder is removed; a killed
+// process leaves only the hidden folder behind, never a half `dir`.
+void write_dir_atomic(const std::filesystem::path& dir, const std::function<void(const std::filesystem::path& tmp)>& write);
 std::string read_text_file(const std::filesystem::path& path);
 
 // A whole file mapped copy-on-write: pages are shared with the page cache

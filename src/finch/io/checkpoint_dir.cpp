@@ -172,9 +172,9 @@ std::string verify_checkpoint_dir(const fs::path& dir) {
   return "";
 }
 
-std::optional<CheckpointEntry> newest_checkpoint(const fs::path& output_dir) {
+std::optional<CheckpointEntry> newest_checkpoint(const fs::path& output_dir, bool remove_leftovers) {
   if (!fs::is_directory(output_dir)) return std::nullopt;
-  remove_leftover_temps(output_dir);
+  if (remove_leftovers) remove_leftover_temps(output_dir);
   auto folders = checkpoint_folders(output_dir);
   for (auto it = folders.rbegin(); it != folders.rend(); ++it) {
     const std::string why = verify_checkpoint_dir(it->dir);
@@ -182,6 +182,12 @@ std::optional<CheckpointEntry> newest_checkpoint(const fs::path& output_dir) {
     log_warning("skipping checkpoint {}: {}", it->dir.string(), why);
   }
   return std::nullopt;
+}
+
+fs::path default_run_dir(const std::string& model_id) {
+  // A local model folder names its run by its last component; a Hub id keeps its org/name.
+  if (fs::is_directory(model_id)) return fs::path("results") / fs::absolute(model_id).lexically_normal().filename();
+  return fs::path("results") / model_id;
 }
 
 std::vector<CheckpointEntry> list_checkpoints(const fs::path& output_dir) {

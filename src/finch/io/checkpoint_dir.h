@@ -34,8 +34,15 @@ struct CheckpointEntry {
 };
 std::vector<CheckpointEntry> list_checkpoints(const std::filesystem::path& output_dir);
 // The newest complete checkpoint, verifying from the newest down (so a resume
-// hashes one checkpoint, not all); leftover temporary folders are removed.
-std::optional<CheckpointEntry> newest_checkpoint(const std::filesystem::path& output_dir);
+// hashes one checkpoint, not all). The run's writer removes leftover
+// temporary folders on the way (`remove_leftovers`); a reader (finch test,
+// finch export) must not, since a live trainer may be writing one.
+std::optional<CheckpointEntry> newest_checkpoint(const std::filesystem::path& output_dir,
+                                                 bool remove_leftovers = true);
+
+// The run folder finch train uses for a model by default: results/{model_id}
+// for a Hub id, results/{folder name} for a local model folder.
+std::filesystem::path default_run_dir(const std::string& model_id);
 
 // Deletes the oldest checkpoints beyond `limit` (> 0), never `keep_best` nor the newest.
 void rotate_checkpoints(const std::filesystem::path& output_dir, int64_t limit,

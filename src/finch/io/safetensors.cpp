@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "finch/core/error.h"
@@ -161,45 +162,102 @@ void save_file(const fs::path& path, const NamedTensors& tensors, const std::map
   file.commit();
 }
 
-void save_model_dir(const fs::path& dir, const NamedTensors& tensors, uint64_t max_shard_bytes,
-                    const std::map<std::string, std::string>& metadata) {
-  fs::create_directories(dir);
-  std::vector<NamedTensors> shards(1);
-  uint64_t shard_bytes = 0, total = 0;
-  for (const auto& entry : tensors) {
-    const uint64_t n = byte_size(entry.second);
-    if (!shards.back().empty() && shard_bytes + n > max_shard_bytes) {
-      shards.emplace_back();
-      shard_bytes = 0;
-    }
-    shards.back().push_back(entry);
-    shard_bytes += n;
-    total += n;
+uint64_t parse_size(std::string_view text_in, std::string_view what) {
+  std::string text(text_in);
+  auto bad = [&]() { fail("{}: expected a size such as 5GB, 500MB or a byte count, got '{}'", what, text); };
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.erase(0, 1);
+  double multiplier = 1;
+  std::string number = text;
+  if (text.size() > 2 && std::isalpha(static_cast<unsigned char>(text.back()))) {
+    std::string unit = text.substr(text.size() - 2);
+    for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const std::map<std::string, double> units = {{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}};
+    auto it = units.find(unit);
+    if (it == units.end()) bad();
+    multiplier = it->second;
+    number = text.substr(0, text.size() - 2);
+    while (!number.empty() && std::isspace(static_cast<unsigned char>(number.back()))) number.pop_back();
   }
-  std::set<std::string> written;
-  if (shards.size() == 1) {
-    save_file(dir / "model.safetensors", shards[0], metadata);
-    written.insert("model.safetensors");
-  } else {
-    nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
-    for (size_t k = 0; k < shards.size(); ++k) {
-      const std::string name = fmt::format("model-{:05d}-of-{:05d}.safetensors", k + 1, shards.size());
-      save_file(dir / name, shards[k], metadata);
-      written.insert(name);
-      for (const auto& [tensor, _] : shards[k]) weight_map[tensor] = name;
+  if (number.empty()) bad();
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(number, &used);
+  } catch (const std::exception&) {
+    bad();
+  }
+  if (used != number.size() || !(value > 0) || value * multiplier >= 1.8e19) bad();
+  // int(value * multiplier), as huggingface_hub computes it.
+  const auto bytes = static_cast<uint64_t>(value * multiplier);
+  if (bytes == 0) bad();
+  return bytes;
+}
+
+std::vector<std::vector<size_t>> plan_shards(const std::vector<uint64_t>& tensor_bytes, uint64_t max_shard_bytes) {
+  std::vector<std::vector<size_t>> shards;
+  std::vector<size_t> current;
+  uint64_t current_bytes = 0;
+  for (size_t i = 0; i < tensor_bytes.size(); ++i) {
+    const uint64_t n = tensor_bytes[i];
+    if (n > max_shard_bytes) {
+      shards.push_back({i});
+      continue;
     }
-    nlohmann::ordered_json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
+    if (current_bytes + n > max_shard_bytes) {
+      shards.push_back(std::move(current));
+      current = {};
+      current_bytes = 0;
+    }
+    current.push_back(i);
+    current_bytes += n;
+  }
+  if (!current.empty() || shards.empty()) shards.push_back(std::move(current));
+  return shards;
+}
+
+std::vector<std::string> save_model_dir(const fs::path& dir, const NamedTensors& tensors, uint64_t max_shard_bytes,
+                                        const std::map<std::string, std::string>& metadata) {
+  fs::create_directories(dir);
+  std::vector<uint64_t> sizes;
+  uint64_t total = 0, parameters = 0;
+  for (const auto& entry : tensors) {
+    sizes.push_back(byte_size(entry.second));
+    total += sizes.back();
+    parameters += static_cast<uint64_t>(entry.second.numel());
+  }
+  const auto plan = plan_shards(sizes, max_shard_bytes);
+  std::vector<std::string> written;
+  if (plan.size() == 1) {
+    save_file(dir / "model.safetensors", tensors, metadata);
+    written.push_back("model.safetensors");
+  } else {
+    nlohmann::json weight_map = nlohmann::json::object();  // sorted keys, as transformers writes it
+    for (size_t k = 0; k < plan.size(); ++k) {
+      const std::string name = fmt::format("model-{:05d}-of-{:05d}.safetensors", k + 1, plan.size());
+      NamedTensors shard;
+      for (size_t i : plan[k]) {
+        shard.push_back(tensors[i]);
+        weight_map[tensors[i].first] = name;
+      }
+      save_file(dir / name, shard, metadata);
+      written.push_back(name);
+    }
+    nlohmann::json index = {{"metadata", {{"total_parameters", parameters}, {"total_size", total}}},
+                            {"weight_map", weight_map}};
     write_file_atomic(dir / "model.safetensors.index.json", index.dump(2) + "\n");
-    written.insert("model.safetensors.index.json");
+    written.push_back("model.safetensors.index.json");
   }
   // Weights of an earlier save into this directory would shadow or mix with
   // these (readers take model.safetensors before an index): remove them.
+  const std::set<std::string> kept(written.begin(), written.end());
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     const bool weights = name == "model.safetensors" || name == "model.safetensors.index.json" ||
                          (name.starts_with("model-") && name.ends_with(".safetensors"));
-    if (weights && !written.count(name)) fs::remove(entry.path());
+    if (weights && !kept.count(name)) fs::remove(entry.path());
   }
+  return written;
 }
 
 std::vector<at::Tensor> match_tensors(const TensorStore& store, const NamedTensors& wanted,

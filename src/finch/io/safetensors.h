@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -71,11 +72,28 @@ std::vector<at::Tensor> match_tensors(const TensorStore& store, const NamedTenso
 void save_file(const std::filesystem::path& path, const NamedTensors& tensors,
                const std::map<std::string, std::string>& metadata = {});
 
-// Writes a model's tensors into `dir` the way HF does: `model.safetensors`
-// when they fit in `max_shard_bytes`, else `model-0000K-of-0000N.safetensors`
-// plus `model.safetensors.index.json`. Each file is written atomically, the
-// index last.
-void save_model_dir(const std::filesystem::path& dir, const NamedTensors& tensors,
-                    uint64_t max_shard_bytes, const std::map<std::string, std::string>& metadata = {});
+// "5GB", "150KB", "1.5MB", "10TB" (decimal units, as huggingface_hub's
+// parse_size_to_int) or a plain byte count, as an integer number of bytes.
+// Anything else is an error naming `what` (the option it came from).
+uint64_t parse_size(std::string_view text, std::string_view what);
+
+// How huggingface_hub's split_torch_state_dict_into_shards groups tensors
+// (transformers' save_pretrained uses it): in the given order, a tensor is
+// never split, a shard is closed when the next tensor would take it past
+// `max_shard_bytes`, and a tensor larger than that alone gets a shard of its
+// own, placed before the one still being filled. Returns the tensor indices
+// of each shard, in file order.
+std::vector<std::vector<size_t>> plan_shards(const std::vector<uint64_t>& tensor_bytes, uint64_t max_shard_bytes);
+
+// Writes a model's tensors into `dir` the way HF's save_pretrained does:
+// `model.safetensors` when they fit in one shard (plan_shards), else
+// `model-0000K-of-0000N.safetensors` plus `model.safetensors.index.json`
+// ({"metadata": {"total_parameters", "total_size"}, "weight_map"}, keys
+// sorted). Each file is written atomically, the index last; weight files of
+// an earlier save into `dir` that this one does not replace are removed.
+// Returns the weight files written, in order.
+std::vector<std::string> save_model_dir(const std::filesystem::path& dir, const NamedTensors& tensors,
+                                        uint64_t max_shard_bytes,
+                                        const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace finch::safetensors

@@ -10,6 +10,7 @@
 #include "finch/core/torch_util.h"
 #include "finch/data/prepare.h"
 #include "finch/data/samples.h"
+#include "finch/io/checkpoint_dir.h"
 #include "finch/io/hub.h"
 #include "finch/model/load.h"
 #include "finch/tokenizer/tokenizer_config.h"
@@ -37,10 +38,7 @@ at::Device pick_device(const std::string& name) {
 
 fs::path run_dir(const RunSettings& s) {
   if (!s.train.output_dir.empty()) return s.train.output_dir;
-  const std::string& id = s.model.hf_model_id;
-  // A local model folder names its run by its last component; a Hub id keeps its org/name.
-  if (fs::is_directory(id)) return fs::path("results") / fs::absolute(id).lexically_normal().filename();
-  return fs::path("results") / id;
+  return io::default_run_dir(s.model.hf_model_id);
 }
 
 void run_training(const RunSettings& s) {

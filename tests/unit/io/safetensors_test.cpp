@@ -62,6 +62,54 @@ TEST(Safetensors, ReadsWhatItWritesShardedWithAnIndex) {
       << "transformers refuses files without format metadata";
 }
 
+// huggingface_hub's split_state_dict_into_shards_factory, the cases its
+// docstring and code spell out: in order, a tensor never split, a shard
+// closed when the next tensor would overflow it, an oversized tensor alone
+// in a shard placed before the one still filling.
+TEST(Safetensors, ShardPlanIsHuggingfaceHubs) {
+  using Plan = std::vector<std::vector<size_t>>;
+  // The docstring's example: [6, 6, 2, 6, 2, 2] GB with a 10 GB limit -> [6], [6+2], [6+2+2].
+  EXPECT_EQ(plan_shards({6, 6, 2, 6, 2, 2}, 10), (Plan{{0}, {1, 2}, {3, 4, 5}}));
+  // Filling exactly to the limit is allowed; one byte over starts a new shard.
+  EXPECT_EQ(plan_shards({5, 5, 1}, 10), (Plan{{0, 1}, {2}}));
+  EXPECT_EQ(plan_shards({5, 6}, 10), (Plan{{0}, {1}}));
+  // A tensor over the limit gets a shard of its own, emitted at once, while
+  // the shard being filled stays open and is emitted later.
+  EXPECT_EQ(plan_shards({2, 12, 3}, 10), (Plan{{1}, {0, 2}}));
+  EXPECT_EQ(plan_shards({12}, 10), (Plan{{0}}));
+  EXPECT_EQ(plan_shards({1, 2, 3}, 10), (Plan{{0, 1, 2}}));
+  EXPECT_EQ(plan_shards({}, 10), (Plan{{}}));
+}
+
+TEST(Safetensors, ShardedSaveFollowsThePlanAndIndexesEveryTensor) {
+  test::TempDir dir;
+  // 400, 40, 800 (over the limit), 200 bytes with a 500-byte limit: [big], [a, b, c], [d].
+  NamedTensors tensors = {{"a", at::ones({100})}, {"b", at::ones({10})}, {"big", at::ones({200})},
+                          {"d", at::ones({50})}};
+  const auto files = save_model_dir(dir.path(), tensors, 500, {{"format", "pt"}});
+  EXPECT_EQ(files, (std::vector<std::string>{"model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
+                                             "model-00003-of-00003.safetensors", "model.safetensors.index.json"}));
+  const auto index = nlohmann::json::parse(read_text_file(dir / "model.safetensors.index.json"));
+  EXPECT_EQ(index["metadata"]["total_size"], (100 + 10 + 200 + 50) * 4);
+  EXPECT_EQ(index["metadata"]["total_parameters"], 100 + 10 + 200 + 50);
+  EXPECT_EQ(index["weight_map"]["big"], "model-00001-of-00003.safetensors");
+  EXPECT_EQ(index["weight_map"]["a"], "model-00002-of-00003.safetensors");
+  EXPECT_EQ(index["weight_map"]["b"], "model-00002-of-00003.safetensors");
+  EXPECT_EQ(index["weight_map"]["d"], "model-00003-of-00003.safetensors");
+  EXPECT_EQ(File(dir / "model-00002-of-00003.safetensors").names(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(File(dir / "model-00003-of-00003.safetensors").header().metadata.at("format"), "pt");
+}
+
+TEST(Safetensors, ParsesSizesAsHuggingfaceHub) {
+  EXPECT_EQ(parse_size("5GB", "x"), 5'000'000'000u);
+  EXPECT_EQ(parse_size("150KB", "x"), 150'000u);
+  EXPECT_EQ(parse_size(" 1.5mb ", "x"), 1'500'000u);
+  EXPECT_EQ(parse_size("2 TB", "x"), 2'000'000'000'000u);
+  EXPECT_EQ(parse_size("4096", "x"), 4096u);
+  for (const char* bad : {"", "GB", "5XB", "-1GB", "0", "abc", "5G", "1e400GB"})
+    test::expect_error([&] { parse_size(bad, "--max-shard-size"); }, {"--max-shard-size", "expected a size"});
+}
+
 TEST(Safetensors, NullMetadataReadsAsNone) {
   test::TempDir dir;
   write_raw(dir / "x.safetensors", R"({"__metadata__": null, "a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}})", 2);
