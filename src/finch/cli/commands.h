@@ -16,5 +16,6 @@ void add_train_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_bertscore_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_test_command(CLI::App& app);
 
 }  // namespace finch::cli

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   finch::cli::add_generate_command(app);
   finch::cli::add_bertscore_command(app);
   finch::cli::add_export_command(app);
+  finch::cli::add_test_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
