@@ -8,6 +8,11 @@
 // under 1e-4 (rounding may then flip the argmax, and the rest of the row
 // legitimately differs). The test checks that, and prints how many rows
 // matched exactly.
+//
+// Sampling: warp_logits equals transformers' warpers (same tokens filtered to
+// -inf, the rest within 1e-6), and next_tokens draws torch.multinomial's
+// tokens from the same probabilities and seed, exactly.
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -16,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "finch/infer/generate.h"
+#include "finch/io/safetensors.h"
 #include "finch/model/load.h"
 
 namespace finch::infer {
@@ -63,6 +69,29 @@ TEST_P(GenerateParity, GreedyMatchesTransformers) {
     EXPECT_EQ(got[r].finish_reason, eos ? FinishReason::kEos : FinishReason::kLength) << "row " << r;
     if (!eos) EXPECT_EQ(static_cast<int64_t>(got[r].tokens.size()), settings.max_new_tokens) << "row " << r;
   }
+}
+
+TEST(SamplingParity, WarpersAndDrawsMatchTransformers) {
+  const std::filesystem::path dir = std::filesystem::path(FINCH_PARITY_DIR) / "generate";
+  ASSERT_TRUE(std::filesystem::exists(dir / "sampling.json")) << "no references; run through ctest";
+  std::ifstream in(dir / "sampling.json");
+  const auto ref = nlohmann::json::parse(in);
+  const auto store = safetensors::TensorStore::open_file(dir / "sampling.safetensors");
+  const at::Tensor logits = store.get("logits");
+  for (size_t i = 0; i < ref["settings"].size(); ++i) {
+    const auto& c = ref["settings"][i];
+    SamplingSettings s{true, c["temperature"].get<double>(), c["top_k"].get<int64_t>(), c["top_p"].get<double>()};
+    const at::Tensor want = store.get("warped." + std::to_string(i));
+    const at::Tensor got = warp_logits(logits, s);
+    EXPECT_TRUE(at::equal(at::isinf(got), at::isinf(want))) << "setting " << i << ": other tokens filtered";
+    const at::Tensor finite = at::isfinite(want);
+    EXPECT_LE((got.masked_select(finite) - want.masked_select(finite)).abs().max().item<double>(), 1e-6)
+        << "setting " << i;
+  }
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(ref["seed"].get<uint64_t>());
+  const at::Tensor draws = store.get("draws");
+  for (int64_t r = 0; r < draws.size(0); ++r)
+    ASSERT_TRUE(at::equal(next_tokens(logits, SamplingSettings{true, 1.0, 0, 1.0}, gen), draws[r])) << "draw " << r;
 }
 
 INSTANTIATE_TEST_SUITE_P(HF, GenerateParity,

@@ -7,16 +7,26 @@ lengths, EOS handling from the generation config). For each step it also
 records the gap between the two largest logits, so the C++ test can tell a
 real mismatch from a near-tie that rounding may flip.
 
+Sampling: transformers' own warpers (TemperatureLogitsWarper,
+TopKLogitsWarper, TopPLogitsWarper, in the order generate applies them) on
+random logits for several settings, and torch.multinomial's draws from a
+seeded generator (finch must draw the same tokens from the same
+probabilities and seed).
+
 Usage: make_generate_cases.py TINY_DIR SMOLLM2_DIR OUT_DIR
 Writes OUT_DIR/<name>.json: {"model": dir, "eos": [...], "max_new_tokens": N,
-"prompts": [[ids]], "tokens": [[new ids]], "gaps": [[top-2 gap per step]]}.
+"prompts": [[ids]], "tokens": [[new ids]], "gaps": [[top-2 gap per step]]},
+and OUT_DIR/sampling.safetensors + sampling.json.
 """
 import json
 import os
 import sys
 
 import torch
+from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers.generation.logits_process import (LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper,
+                                                    TopPLogitsWarper)
 
 NEW_TOKENS = 64
 TINY = ["llama3", "llama_tied", "mistral", "qwen2", "qwen3", "phi3"]
@@ -68,10 +78,38 @@ def write(out_dir, name, model_dir, prompts, pad_id, eos):
           f"smallest top-2 gap {min(min(g) for g in gaps):.2e}")
 
 
+# (temperature, top_k, top_p); 0 / 1.0 switch a warper off as generate does.
+SAMPLING = [(0.7, 0, 1.0), (1.0, 5, 1.0), (1.0, 0, 0.9), (0.5, 20, 0.95), (1.3, 3, 0.5), (0.1, 0, 0.95)]
+
+
+def sampling_cases(out_dir):
+    g = torch.Generator().manual_seed(9)
+    logits = torch.randn(4, 96, generator=g) * 3
+    tensors, settings = {"logits": logits}, []
+    for i, (t, k, p) in enumerate(SAMPLING):
+        warpers = LogitsProcessorList()
+        if t != 1.0:
+            warpers.append(TemperatureLogitsWarper(t))
+        if k != 0:
+            warpers.append(TopKLogitsWarper(k))
+        if p < 1.0:
+            warpers.append(TopPLogitsWarper(p))
+        tensors[f"warped.{i}"] = warpers(None, logits.clone())
+        settings.append({"temperature": t, "top_k": k, "top_p": p})
+    # Draws: 50 rounds from softmax(logits) with a generator seeded 1234 (torch.manual_seed's stream).
+    gen = torch.Generator().manual_seed(1234)
+    probs = logits.softmax(-1)
+    tensors["draws"] = torch.stack([torch.multinomial(probs, 1, generator=gen).squeeze(1) for _ in range(50)])
+    save_file(tensors, os.path.join(out_dir, "sampling.safetensors"))
+    with open(os.path.join(out_dir, "sampling.json"), "w") as f:
+        json.dump({"settings": settings, "seed": 1234}, f)
+
+
 def main():
     tiny_dir, smollm2_dir, out_dir = sys.argv[1:4]
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(2)
+    sampling_cases(out_dir)
     g = torch.Generator().manual_seed(5)
     for name in TINY:
         # Mixed lengths, one longer than the sliding window; ids >= 3 keep BOS/EOS/PAD out of prompts.
