@@ -110,6 +110,7 @@ model::CausalLM load_checkpoint_model(const CheckpointInfo& info, const Checkpoi
   model::LoadOptions load;
   load.dtype = options.dtype;
   load.device = options.device;
+  load.copy_weights = options.copy_weights;
   if (info.kind == CheckpointKind::full_model) return model::load_causal_lm(info.dir, load);
   model::CausalLM model = model::load_causal_lm(info.base_dir, load);
   peft::load_adapter(model, info.dir);

@@ -65,6 +65,7 @@ struct CheckpointLoadOptions {
   at::ScalarType dtype = at::kFloat;  // the base weights' dtype (LoRA adapters stay fp32 until merged)
   at::Device device = at::kCPU;
   bool merge = true;  // LoRA: merge into the base and drop the adapters; false: keep them attached
+  bool copy_weights = false;  // see model::LoadOptions::copy_weights
 };
 
 // The checkpoint's model, ready for inference (eval mode): the base with the

@@ -6,6 +6,7 @@
 #include "finch/core/error.h"
 #include "finch/core/files.h"
 #include "finch/core/log.h"
+#include "finch/infer/packed_linear.h"
 #include "finch/infer/run.h"
 #include "finch/io/hub.h"
 #include "finch/model/load.h"
@@ -56,6 +57,7 @@ struct Answers {
 // One model answers every input; the model is freed before returning.
 Answers answer(model::CausalLM lm, const tokenizer::PretrainedTokenizer& tok, const std::vector<TestRow>& rows,
                const infer::GenerationSettings& settings, int64_t batch_size, const std::string& who) {
+  infer::pack_linear_weights(*lm, /*release_originals=*/true);
   std::vector<std::vector<int32_t>> prompts;
   for (const auto& r : rows) prompts.push_back(tok.encode_prompt(r.input));
   const auto start = std::chrono::steady_clock::now();
@@ -122,7 +124,8 @@ nlohmann::json run_test(const TestOptions& o) {
   const fs::path test_file = o.test_file.empty() ? newest_test_file(o.datasets_dir) : o.test_file;
   const std::vector<TestRow> rows = read_test_rows(test_file, o.max_samples);
   const at::Device device = infer::resolve_device(o.device);
-  const CheckpointLoadOptions load{infer::resolve_dtype(o.dtype, device), device, /*merge=*/true};
+  // Owned weights, so that packing for decoding can free the originals.
+  const CheckpointLoadOptions load{infer::resolve_dtype(o.dtype, device), device, /*merge=*/true, /*copy_weights=*/true};
   log_info("test: {} ({}, base {}) on {} rows of {}", checkpoint.string(), kind_name(info.kind), info.base_model,
            rows.size(), test_file.string());
 
@@ -141,7 +144,7 @@ nlohmann::json run_test(const TestOptions& o) {
     if (info.kind != CheckpointKind::lora_adapter && info.base_model.empty())
       fail("test: --compare-base: {} does not name its base model (give --base-model)", checkpoint.string());
     const fs::path base_dir = info.kind == CheckpointKind::lora_adapter ? info.base_dir : io::hub::model_dir(info.base_model);
-    base = answer(model::load_causal_lm(base_dir, {load.dtype, load.device}),
+    base = answer(model::load_causal_lm(base_dir, {load.dtype, load.device, /*copy_weights=*/true}),
                   tokenizer::PretrainedTokenizer::from_dir(base_dir), rows, settings, o.batch_size, "base");
     write_predictions(checkpoint / "base_predictions.jsonl", rows, base->predictions);
   }

@@ -40,7 +40,7 @@ class PackedLinear final : public model::LinearKernel {
 
 }  // namespace
 
-bool pack_linear_weights(model::CausalLMImpl& model) {
+bool pack_linear_weights(model::CausalLMImpl& model, bool release_originals) {
   const at::Tensor& embed = model.model->embed_tokens->weight;
   if (!embed.device().is_cpu() || embed.scalar_type() != at::kFloat || !at::hasMKLDNN()) return false;
   const auto reorder = find_op("mkldnn::_reorder_linear_weight");
@@ -51,6 +51,7 @@ bool pack_linear_weights(model::CausalLMImpl& model) {
     auto* layer = module->as<model::LinearImpl>();
     if (!layer || layer->kernel) continue;
     layer->kernel = std::make_shared<PackedLinear>(*reorder, *linear, layer->weight, layer->bias);
+    if (release_originals) layer->weight.set_data(at::empty({0}, layer->weight.options()));
     packed_any = true;
   }
   if (!model.lm_head && packed_any)

@@ -15,7 +15,10 @@ namespace finch::infer {
 // projection) when the model is fp32 on the CPU and libtorch has oneDNN;
 // otherwise leaves it as it is. The packed copies hold the weights as they
 // are now: the model must not be trained or merged afterwards. Idempotent.
+// With `release_originals`, each packed Linear's own weight is replaced by
+// an empty tensor (the memory returns only if the model owns its weights:
+// model::LoadOptions::copy_weights); the model then only serves decoding.
 // Returns whether the model now decodes with packed kernels.
-bool pack_linear_weights(model::CausalLMImpl& model);
+bool pack_linear_weights(model::CausalLMImpl& model, bool release_originals = false);
 
 }  // namespace finch::infer

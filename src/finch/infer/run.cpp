@@ -11,6 +11,7 @@
 #include "finch/core/log.h"
 #include "finch/core/torch_util.h"
 #include "finch/io/hub.h"
+#include "finch/infer/packed_linear.h"
 #include "finch/model/load.h"
 #include "finch/peft/lora.h"
 #include "finch/tokenizer/tokenizer_config.h"
@@ -116,7 +117,8 @@ void run_generate(const GenerateOptions& o) {
   if (o.prompts.empty() && o.input.empty()) fail("generate: give --prompt or --input");
   const fs::path model_dir = io::hub::model_dir(o.model);
   const at::Device device = resolve_device(o.device);
-  model::LoadOptions load{resolve_dtype(o.dtype, device), device};
+  // Owned weights, so that packing for decoding can free the originals.
+  model::LoadOptions load{resolve_dtype(o.dtype, device), device, /*copy_weights=*/true};
   const GenerationSettings settings = resolve_generation(model_dir.string(), o);
   const fs::path tokenizer_dir =
       !o.adapter.empty() && fs::exists(fs::path(o.adapter) / "tokenizer.json") ? fs::path(o.adapter) : model_dir;
@@ -129,6 +131,7 @@ void run_generate(const GenerateOptions& o) {
     peft::load_adapter(lm, o.adapter);
     peft::merge_and_unload(lm);
   }
+  pack_linear_weights(*lm, /*release_originals=*/true);
   std::vector<std::vector<int32_t>> ids;
   for (const auto& p : prompts) ids.push_back(tok.encode_prompt(p.text));
 
