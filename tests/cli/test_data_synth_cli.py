@@ -10,6 +10,7 @@ dataset.
 Usage: test_data_synth_cli.py FINCH_BINARY
 """
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -20,7 +21,10 @@ from decimal import Decimal
 
 from cli_check import check, expect_error, finish
 
-FINCH = sys.argv[1]
+FINCH = os.path.abspath(sys.argv[1])
+# sha256 of the default file (--rows 2400 --seed 0): the bytes must not change
+# between machines or builds; change it only with a deliberate change of the data.
+DEFAULT_SHA256 = "5f4a28ccf925d83458ea5c1a9eac57a06caebe13b31f1cb9ebb8536b40f852b0"
 FAMILIES = ["unit conversion", "date reformatting", "field extraction", "arithmetic"]
 
 # Written independently of synth.cpp: value in `from` * factor = value in `to`.
@@ -51,8 +55,7 @@ def synth(*args):
 
 def plain(d):
     """A Decimal as the shortest exact decimal text: 3500, 3.5, 0.25."""
-    text = format(d.normalize(), "f")
-    return text
+    return format(d.normalize(), "f")
 
 
 def unit_answer(row):
@@ -92,7 +95,8 @@ ANSWER = [unit_answer, date_answer, field_answer, arithmetic_answer]
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="finch-synth-")
+    work_dir = tempfile.TemporaryDirectory(prefix="finch-synth-")  # removed at exit
+    work = work_dir.name
     path = os.path.join(work, "synth.jsonl")
 
     r = synth("--out", path)
@@ -132,6 +136,8 @@ def main():
 
     # Deterministic: same seed and rows -> same bytes; prefix-stable; another seed differs.
     again = os.path.join(work, "again.jsonl")
+    check("default file: the pinned bytes", hashlib.sha256(default_bytes).hexdigest() == DEFAULT_SHA256,
+          hashlib.sha256(default_bytes).hexdigest())
     check("same seed: byte-identical", synth("--out", again, "--seed", "0").returncode == 0
           and open(again, "rb").read() == default_bytes)
     short = os.path.join(work, "short.jsonl")

@@ -15,10 +15,10 @@ namespace {
 
 TEST(Synth, PinnedRowsForSeedZero) {
   const SynthRow r0 = synth_row(0, 0), r1 = synth_row(0, 1), r2 = synth_row(0, 2), r3 = synth_row(0, 3);
-  EXPECT_EQ(r0.input + " -> " + r0.output, "PIN0");
-  EXPECT_EQ(r1.input + " -> " + r1.output, "PIN1");
-  EXPECT_EQ(r2.input + " -> " + r2.output, "PIN2");
-  EXPECT_EQ(r3.input + " -> " + r3.output, "PIN3");
+  EXPECT_EQ(r0.input + " -> " + r0.output, R"(822 L to mL -> 822000 mL)");
+  EXPECT_EQ(r1.input + " -> " + r1.output, R"(2008-04-29 -> 29 April 2008)");
+  EXPECT_EQ(r2.input + " -> " + r2.output, R"({"name": "Lena", "age": 61, "city": "Perth", "job": "plumber"} -> 61)");
+  EXPECT_EQ(r3.input + " -> " + r3.output, R"(Yusuf had 75 stickers and gave away 20. How many stickers are left? -> 55)");
 }
 
 TEST(Synth, RowsDependOnSeedAndIndexOnly) {
