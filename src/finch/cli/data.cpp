@@ -1,18 +1,20 @@
 // finch data prepare: a Hugging Face or local dataset -> templated
-// train/validation/test JSONL (see data/prepare.h).
+// train/validation/test JSONL (see data/prepare.h); finch data synth: the
+// built-in default dataset (see data/synth.h).
 #include <memory>
 
 #include "finch/cli/commands.h"
 #include "finch/cli/settings.h"
 #include "finch/core/log.h"
 #include "finch/data/prepare.h"
+#include "finch/data/synth.h"
 #include "finch/io/hub.h"
 #include "finch/tokenizer/tokenizer_config.h"
 
 namespace finch::cli {
 
 void add_data_command(CLI::App& app) {
-  auto* data = app.add_subcommand("data", "Prepare datasets");
+  auto* data = app.add_subcommand("data", "Prepare datasets, or write the built-in default one");
   data->require_subcommand(1);
   auto* prepare = data->add_subcommand(
       "prepare",
@@ -56,6 +58,25 @@ void add_data_command(CLI::App& app) {
                  t.reused ? " (cached)" : "");
     }
     fmt::print("{}\n", r.dir.string());
+  });
+
+  auto* synth = data->add_subcommand(
+      "synth",
+      "Write the built-in default dataset: deterministic instruction/input/output rows in four task families "
+      "(unit conversion, date reformatting, field extraction, arithmetic word problems), interleaved, as JSONL "
+      "that `finch data prepare --hfdc_dataset_name FILE` takes.");
+  auto out = std::make_shared<std::string>();
+  auto options = std::make_shared<data::SynthOptions>();
+  synth->add_option("--out", *out, "the JSONL file to write (replaced atomically)")->required();
+  synth->add_option("--rows", options->rows, "number of rows; row i is family i % 4")->capture_default_str();
+  synth->add_option("--seed", options->seed, "generator seed; the same seed and rows give the same bytes")
+      ->capture_default_str();
+  synth->callback([out, options] {
+    const auto s = data::write_synth_jsonl(*out, *options);
+    std::string families;
+    for (int f = 0; f < data::kSynthFamilies; ++f)
+      families += fmt::format("{}{} {}", f ? ", " : "", s.per_family[f], data::synth_family_name(f));
+    fmt::print("wrote {} rows ({}) to {}\n", s.rows, families, *out);
   });
 }
 
