@@ -41,7 +41,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM
 
 from cli_check import check, expect_error, finish
-from tiny_run import make_model, make_rows
+from tiny_run import make_model, make_rows, train_args, write_rows
 
 FINCH = sys.argv[1]
 IDS = [[5, 6, 7, 8, 9, 10, 11], [12, 40, 41, 3, 2, 100, 250]]
@@ -52,10 +52,7 @@ def finch(*args, cwd=None):
 
 
 def train(work, model, data, *extra):
-    return finch("train", "--hf_model_id", model, "--hfdc_dataset_name", data, "--data.datasets_dir",
-                 os.path.join(work, "datasets"), "--max_steps", "4", "--per_device_train_batch_size", "2",
-                 "--learning_rate", "1e-2", "--warmup_steps", "0", "--logging_steps", "1", "--eval_steps", "0",
-                 "--save_steps", "2", "--data.max_seq_length", "64", "--train.device", "cpu", *extra, cwd=work)
+    return finch(*train_args(work, model, data, *extra), cwd=work)
 
 
 def export(*args, cwd=None):
@@ -286,10 +283,7 @@ def test_full_run(work, data, rows):
 def main():
     work = tempfile.mkdtemp(prefix="finch_export_")
     rows = make_rows(120)
-    data = os.path.join(work, "pairs.jsonl")
-    with open(data, "w") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
+    data = write_rows(work, rows)
     model = make_model(work, rows)
 
     expect_error("no results folder", finch("export", "--hf_model_id", "org/never-trained", cwd=work),

@@ -33,7 +33,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from cli_check import check, expect_error, finish
-from tiny_run import make_model, make_rows
+from tiny_run import make_model, make_rows, train_args, write_rows
 
 FINCH = sys.argv[1]
 
@@ -103,18 +103,11 @@ def test_generate(work, model):
                  "chat")
 
 
-def train(work, model, data):
-    return finch("train", "--hf_model_id", model, "--hfdc_dataset_name", data, "--data.datasets_dir",
-                 os.path.join(work, "datasets"), "--max_steps", "4", "--per_device_train_batch_size", "2",
-                 "--learning_rate", "1e-2", "--warmup_steps", "0", "--logging_steps", "1", "--eval_steps", "0",
-                 "--save_steps", "2", "--data.max_seq_length", "64", "--train.device", "cpu", cwd=work)
-
-
 def test_test(work, model, data):
     bert = ["--bertscore-model", minilm_dir(), "--bertscore-layers", "6"]
     expect_error("finch test without a checkpoint", finch("test", "--hf_model_id", model, *bert, cwd=work),
                  "results")
-    r = train(work, model, data)
+    r = finch(*train_args(work, model, data), cwd=work)
     check("LoRA run trains", r.returncode == 0, r.stderr[-1500:])
     ck = os.path.join(work, "results", "tiny-llama", "checkpoint-4")
     settings = ["--max-tokens", "8", "--temperature", "0.5", "--seed", "3"]
@@ -166,10 +159,7 @@ def test_test(work, model, data):
 def main():
     work = tempfile.mkdtemp(prefix="finch_generate_")
     rows = make_rows(120)
-    data = os.path.join(work, "pairs.jsonl")
-    with open(data, "w") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
+    data = write_rows(work, rows)
     model = make_model(work, rows)
     test_generate(work, model)
     test_test(work, model, data)

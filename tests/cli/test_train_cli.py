@@ -28,7 +28,7 @@ import torch
 from transformers import LlamaForCausalLM
 
 from cli_check import check, expect_error, finish
-from tiny_run import make_model, make_rows
+from tiny_run import make_model, make_rows, write_rows
 
 FINCH, EXAMPLE = sys.argv[1], sys.argv[2]
 class Run:
@@ -85,10 +85,7 @@ def checkpoints(out):
 def main():
     work = tempfile.mkdtemp(prefix="finch_train_")
     rows = make_rows(400)
-    data = os.path.join(work, "pairs.jsonl")
-    with open(data, "w") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
+    data = write_rows(work, rows)
     model = make_model(work, rows)
     run = Run(work, model, data)
 

@@ -1,6 +1,7 @@
 """A tiny run for the CLI tests: rows of a toy task, a byte-level BPE
 tokenizer trained on them and a random Llama of its vocabulary (made here,
 in seconds, so no test needs the network)."""
+import json
 import os
 import random
 
@@ -38,3 +39,21 @@ def make_model(work, rows, name="tiny-llama", tie_word_embeddings=False):
                          tie_word_embeddings=tie_word_embeddings)
     LlamaForCausalLM(config).save_pretrained(model_dir)
     return model_dir
+
+
+def write_rows(work, rows, name="pairs.jsonl"):
+    """The rows as a local JSON Lines dataset in `work`; returns its path."""
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    return path
+
+
+def train_args(work, model, data, *extra):
+    """`finch train` arguments for a 4-step LoRA run of `model` on `data` (run it with cwd=work):
+    checkpoints at steps 2 and 4 in results/<model name>, datasets prepared under work/datasets."""
+    return ["train", "--hf_model_id", model, "--hfdc_dataset_name", data, "--data.datasets_dir",
+            os.path.join(work, "datasets"), "--max_steps", "4", "--per_device_train_batch_size", "2",
+            "--learning_rate", "1e-2", "--warmup_steps", "0", "--logging_steps", "1", "--eval_steps", "0",
+            "--save_steps", "2", "--data.max_seq_length", "64", "--train.device", "cpu", *extra]

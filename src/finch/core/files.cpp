@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -93,27 +94,40 @@ void copy_file_atomic(const fs::path& from, const fs::path& to) {
   file.commit();
 }
 
-void write_dir_atomic(const fs::path& dir_in, const std::function<void(const fs::path& tmp)>& write) {
+namespace {
+
+void replace_dir(const fs::path& tmp, const fs::path& dir, std::string_view temp_prefix) {
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
+    fs::remove_all(tmp);  // now the old folder
+    return;
+  }
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+    fail("{}: cannot swap in the new folder: {}", dir.string(), errno_text());
+  const fs::path aside = dir.parent_path() / fmt::format("{}old-{}-{}", temp_prefix, dir.filename().string(), ::getpid());
+  fs::remove_all(aside);
+  fs::rename(dir, aside);
+  fs::rename(tmp, dir);
+  fs::remove_all(aside);
+}
+
+}  // namespace
+
+void write_dir_atomic(const fs::path& dir_in, const std::function<void(const fs::path& tmp)>& write,
+                      std::string_view temp_prefix) {
   fs::path dir = dir_in.lexically_normal();
-  if (!dir.has_filename()) dir = dir.parent_path();
+  if (!dir.has_filename()) dir = dir.parent_path();  // no trailing separator: the real parent and name
   const fs::path parent = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
-  const std::string name = dir.filename().string();
-  const fs::path tmp = parent / fmt::format(".partial-{}-{}", name, ::getpid());
+  const fs::path tmp = parent / fmt::format("{}{}-{}", temp_prefix, dir.filename().string(), ::getpid());
   fs::create_directories(parent);
   fs::remove_all(tmp);  // an earlier attempt of this same pid (a restarted container)
   fs::create_directory(tmp);
   try {
     write(tmp);
     fsync_directory(tmp);
-    if (fs::exists(dir)) {
-      const fs::path aside = parent / fmt::format(".replaced-{}-{}", name, ::getpid());
-      fs::remove_all(aside);
-      fs::rename(dir, aside);
+    if (fs::exists(dir))
+      replace_dir(tmp, dir, temp_prefix);
+    else
       fs::rename(tmp, dir);
-      fs::remove_all(aside);
-    } else {
-      fs::rename(tmp, dir);
-    }
     fsync_directory(parent);
   } catch (...) {
     std::error_code ignored;

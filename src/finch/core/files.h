@@ -36,12 +36,16 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 void copy_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to);
 
 // Makes folder `dir` appear whole or not at all: `write` fills a hidden
-// temporary sibling (".partial-<name>-<pid>"; it must write its files
-// through AtomicFile or copy_file_atomic, which flush them), which is then
-// renamed to `dir`. An existing `dir` is replaced only once the new one is
-// complete. On an exception the temporary folder is removed; a killed
-// process leaves only the hidden folder behind, never a half `dir`.
-void write_dir_atomic(const std::filesystem::path& dir, const std::function<void(const std::filesystem::path& tmp)>& write);
+// temporary sibling ("<temp_prefix><name>-<pid>"; it must write its files
+// through AtomicFile or copy_file_atomic, which flush them, or flush them
+// itself), which is then renamed to `dir` and the parent flushed. An
+// existing `dir` is replaced only once the new one is complete, swapped in
+// one step where the file system can (renameat2 RENAME_EXCHANGE: ext4, xfs,
+// btrfs, tmpfs), elsewhere (NFS) moved aside first ("<temp_prefix>old-...").
+// On an exception the temporary folder is removed; a killed process leaves
+// only hidden folders behind, never a half `dir`.
+void write_dir_atomic(const std::filesystem::path& dir, const std::function<void(const std::filesystem::path& tmp)>& write,
+                      std::string_view temp_prefix = ".partial-");
 std::string read_text_file(const std::filesystem::path& path);
 
 // A whole file mapped copy-on-write: pages are shared with the page cache

@@ -61,29 +61,6 @@ nlohmann::json make_manifest(const fs::path& dir) {
   return {{"files", files}};
 }
 
-// `final_dir` without a trailing separator, so its parent and name are the real ones.
-fs::path normalized(const fs::path& dir) {
-  fs::path p = dir.lexically_normal();
-  return p.has_filename() ? p : p.parent_path();
-}
-
-// Swaps the complete new folder with the old one in one step where the file
-// system can (ext4, xfs, btrfs, tmpfs); elsewhere (NFS) moves the old one
-// aside first, which leaves a moment with neither in place.
-void replace_dir(const fs::path& tmp, const fs::path& final_dir) {
-  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) == 0) {
-    fs::remove_all(tmp);  // now the old checkpoint
-    return;
-  }
-  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
-    fail("{}: cannot swap in the new checkpoint: {}", final_dir.string(), errno_text());
-  fs::path aside = final_dir.parent_path() / fmt::format("{}old-{}-{}", kTempPrefix, final_dir.filename().string(), ::getpid());
-  fs::remove_all(aside);
-  fs::rename(final_dir, aside);
-  fs::rename(tmp, final_dir);
-  fs::remove_all(aside);
-}
-
 // checkpoint-<step> folders by name alone, oldest step first.
 std::vector<CheckpointEntry> checkpoint_folders(const fs::path& output_dir) {
   std::vector<CheckpointEntry> found;
@@ -121,28 +98,16 @@ void remove_leftover_temps(const fs::path& output_dir) {
 
 }  // namespace
 
-void write_checkpoint_dir(const fs::path& final_dir_in, const std::function<void(const fs::path& tmp)>& write) {
-  const fs::path final_dir = normalized(final_dir_in);
-  const fs::path parent = final_dir.parent_path().empty() ? fs::path(".") : final_dir.parent_path();
-  const fs::path tmp = parent / fmt::format("{}{}-{}", kTempPrefix, final_dir.filename().string(), ::getpid());
-  fs::create_directories(parent);
-  fs::remove_all(tmp);  // an earlier attempt of this same pid (a restarted container)
-  fs::create_directory(tmp);
-  try {
-    write(tmp);
-    fsync_tree(tmp);
-    // Last: the manifest is what makes the folder a checkpoint.
-    write_file_atomic(tmp / kManifest, make_manifest(tmp).dump(2) + "\n");
-    if (fs::exists(final_dir))
-      replace_dir(tmp, final_dir);
-    else
-      fs::rename(tmp, final_dir);
-    fsync_path(parent, true);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove_all(tmp, ignored);
-    throw;
-  }
+void write_checkpoint_dir(const fs::path& final_dir, const std::function<void(const fs::path& tmp)>& write) {
+  write_dir_atomic(
+      final_dir,
+      [&](const fs::path& tmp) {
+        write(tmp);
+        fsync_tree(tmp);
+        // Last: the manifest is what makes the folder a checkpoint.
+        write_file_atomic(tmp / kManifest, make_manifest(tmp).dump(2) + "\n");
+      },
+      kTempPrefix);
 }
 
 std::string verify_checkpoint_dir(const fs::path& dir) {
