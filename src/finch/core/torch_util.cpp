@@ -26,6 +26,7 @@ std::string float_dtype_name(at::ScalarType dtype) {
 }
 
 at::Device parse_device(std::string_view name) {
+  if (name == "auto") return torch::cuda::is_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
   if (name == "cpu") return at::Device(at::kCPU);
   if (name == "cuda" || name.starts_with("cuda:")) {
     if (!torch::cuda::is_available())
@@ -35,7 +36,7 @@ at::Device parse_device(std::string_view name) {
     } catch (const c10::Error&) {
     }
   }
-  fail("device '{}' is not one of cpu, cuda, cuda:N", name);
+  fail("device '{}' is not one of auto, cpu, cuda, cuda:N", name);
 }
 
 int64_t peak_device_memory(at::Device device) {

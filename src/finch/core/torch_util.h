@@ -11,7 +11,8 @@ namespace finch {
 // "fp32" | "bf16" | "fp16" (also "float32", "bfloat16", "float16").
 at::ScalarType parse_float_dtype(std::string_view name);
 std::string float_dtype_name(at::ScalarType dtype);
-// "cpu" | "cuda" | "cuda:N"; cuda is an error when no CUDA device is usable.
+// "cpu" | "cuda" | "cuda:N" | "auto" (cuda:0 when a CUDA device is usable,
+// else cpu); cuda is an error when no CUDA device is usable.
 at::Device parse_device(std::string_view name);
 
 // Peak bytes held by libtorch's CUDA caching allocator on `device` since the

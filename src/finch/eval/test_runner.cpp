@@ -6,6 +6,7 @@
 #include "finch/core/error.h"
 #include "finch/core/files.h"
 #include "finch/core/log.h"
+#include "finch/core/torch_util.h"
 #include "finch/infer/packed_linear.h"
 #include "finch/infer/run.h"
 #include "finch/io/hub.h"
@@ -123,7 +124,7 @@ nlohmann::json run_test(const TestOptions& o) {
   const CheckpointInfo info = describe_checkpoint(checkpoint, o.base_model);
   const fs::path test_file = o.test_file.empty() ? newest_test_file(o.datasets_dir) : o.test_file;
   const std::vector<TestRow> rows = read_test_rows(test_file, o.max_samples);
-  const at::Device device = infer::resolve_device(o.device);
+  const at::Device device = parse_device(o.device);
   // Owned weights, so that packing for decoding can free the originals.
   const CheckpointLoadOptions load{infer::resolve_dtype(o.dtype, device), device, /*merge=*/true, /*copy_weights=*/true};
   log_info("test: {} ({}, base {}) on {} rows of {}", checkpoint.string(), kind_name(info.kind), info.base_model,

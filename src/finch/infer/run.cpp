@@ -1,7 +1,5 @@
 #include "finch/infer/run.h"
 
-#include <torch/cuda.h>
-
 #include <chrono>
 #include <fstream>
 #include <numeric>
@@ -66,11 +64,6 @@ std::vector<Prompt> read_prompts(const GenerateOptions& o, const tokenizer::Pret
 
 }  // namespace
 
-at::Device resolve_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
-  return parse_device(name);
-}
-
 at::ScalarType resolve_dtype(const std::string& name, at::Device device) {
   if (name == "auto") return device.is_cuda() ? at::kBFloat16 : at::kFloat;
   return parse_float_dtype(name);
@@ -116,7 +109,7 @@ std::vector<Generation> generate_batched(model::CausalLMImpl& model, const token
 void run_generate(const GenerateOptions& o) {
   if (o.prompts.empty() && o.input.empty()) fail("generate: give --prompt or --input");
   const fs::path model_dir = io::hub::model_dir(o.model);
-  const at::Device device = resolve_device(o.device);
+  const at::Device device = parse_device(o.device);
   // Owned weights, so that packing for decoding can free the originals.
   model::LoadOptions load{resolve_dtype(o.dtype, device), device, /*copy_weights=*/true};
   const GenerationSettings settings = resolve_generation(model_dir.string(), o);

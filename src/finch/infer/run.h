@@ -43,8 +43,7 @@ std::vector<Generation> generate_batched(model::CausalLMImpl& model, const token
                                          const GenerationSettings& settings, int64_t batch_size,
                                          const std::function<void(size_t, size_t)>& on_batch = {});
 
-// auto -> cuda when available, else cpu; auto dtype -> bf16 on a GPU, fp32 on the CPU.
-at::Device resolve_device(const std::string& name);
+// auto -> bf16 on a GPU, fp32 on the CPU; else parse_float_dtype.
 at::ScalarType resolve_dtype(const std::string& name, at::Device device);
 
 }  // namespace finch::infer

@@ -1,6 +1,5 @@
 #include "finch/train/run.h"
 
-#include <torch/cuda.h>
 
 #include <csignal>
 
@@ -29,11 +28,6 @@ extern "C" void on_stop_signal(int sig) {
   std::signal(sig, SIG_DFL);
 }
 
-at::Device pick_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
-  return parse_device(name);
-}
-
 }  // namespace
 
 fs::path run_dir(const RunSettings& s) {
@@ -45,7 +39,7 @@ void run_training(const RunSettings& s) {
   s.train.validate();
   if (!s.train.full_ft) s.lora.validate();
   s.data.validate();
-  const at::Device device = pick_device(s.train.device);
+  const at::Device device = parse_device(s.train.device);
   const fs::path model_dir = io::hub::model_dir(s.model.hf_model_id);
   const auto tokenizer = tokenizer::PretrainedTokenizer::from_dir(model_dir);
 
