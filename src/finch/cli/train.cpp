@@ -2,6 +2,7 @@
 #include "finch/cli/commands.h"
 #include "finch/cli/settings.h"
 #include "finch/core/log.h"
+#include "finch/dist/env.h"
 #include "finch/train/run.h"
 
 namespace finch::cli {
@@ -23,7 +24,9 @@ void add_train_command(CLI::App& app) {
     settings->train.validate();
     if (!settings->train.full_ft) settings->lora.validate();
     settings->parallel.validate();
-    log_info("settings:\n{}", settings->registry.table());
+    // Ranks of a multi-process run print the same table: rank 0 alone does
+    // (a half-set launch environment fails here, before any work).
+    if (dist::launch_env().rank == 0) log_info("settings:\n{}", settings->registry.table());
     train::RunSettings run{settings->model, settings->data,     settings->train,
                            settings->lora,  settings->parallel, settings->registry.to_yaml()};
     train::run_training(run);

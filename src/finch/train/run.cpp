@@ -75,7 +75,7 @@ void run_training(const RunSettings& s) {
   if (!s.train.full_ft) {
     auto generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s.train.seed));
     const auto adapted = peft::inject_lora(model, s.lora, generator);
-    log_info("LoRA r={} alpha={} on {} linear layers", s.lora.rank, s.lora.alpha, adapted.size());
+    if (world->is_main()) log_info("LoRA r={} alpha={} on {} linear layers", s.lora.rank, s.lora.alpha, adapted.size());
   }
   fs::path data_dir = s.train.data_dir;
   if (data_dir.empty()) {
@@ -105,8 +105,9 @@ void run_training(const RunSettings& s) {
   }
   data.collate = {s.data.packing, data::pad_token_id(tokenizer)};
   if (world->is_main()) world->barrier();
-  log_info("data: {} training samples, {} validation samples from {}", data.train->size(),
-           data.eval ? data.eval->size() : 0, data_dir.string());
+  if (world->is_main())
+    log_info("data: {} training samples, {} validation samples from {}", data.train->size(),
+             data.eval ? data.eval->size() : 0, data_dir.string());
 
   set_activation_checkpointing(model, s.train.activation_checkpointing);
 

@@ -284,7 +284,7 @@ fs::path Trainer::save_checkpoint() {
     write_file_atomic(tmp / "trainer_state.json", state.dump(2));
   });
   world_->barrier();
-  log_info("saved {}", dir.string());
+  if (is_main()) log_info("saved {}", dir.string());
   for (auto& c : callbacks_) c->on_save(*this, dir);
   return dir;
 }
@@ -293,7 +293,7 @@ fs::path Trainer::save_final() {
   const fs::path dir = output_dir_ / "final";
   if (is_main()) io::write_checkpoint_dir(dir, [&](const fs::path& tmp) { write_model(tmp); });
   world_->barrier();
-  log_info("saved {}", dir.string());
+  if (is_main()) log_info("saved {}", dir.string());
   return dir;
 }
 
@@ -331,7 +331,7 @@ void Trainer::restore(const fs::path& checkpoint) {
   load_rng_state(checkpoint / "rng_state.safetensors");
   loader_->restore(data::LoaderState::from_json(read_json_file(checkpoint / "loader.json")));
   state_ = TrainerState::from_json(saved, (checkpoint / "trainer_state.json").string());
-  log_info("resumed from {} (step {})", checkpoint.string(), state_.global_step);
+  if (is_main()) log_info("resumed from {} (step {})", checkpoint.string(), state_.global_step);
 }
 
 void Trainer::resume() {
