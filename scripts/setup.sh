@@ -7,7 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 APT_PACKAGES=(build-essential cmake ninja-build ccache git time
   python3 python3-venv
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev libgtest-dev libpcre2-dev libutf8proc-dev pkg-config
-  clang libclang-rt-14-dev)
+  clang libclang-rt-14-dev
+  libgloo-dev openmpi-bin)  # Gloo's headers for c10d's CPU process group; mpirun for the launch tests
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -2,6 +2,7 @@
 #include "finch/cli/commands.h"
 #include "finch/cli/settings.h"
 #include "finch/core/log.h"
+#include "finch/dist/env.h"
 #include "finch/train/run.h"
 
 namespace finch::cli {
@@ -11,19 +12,23 @@ void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "LoRA or full fine-tuning with checkpoints, evaluation and logs");
   auto flags = std::make_shared<SettingsFlags>(*cmd, *settings);
   cmd->footer(
-      "Settings: sections model, data, train and lora (finch config docs). The run folder (train.output_dir, "
+      "Settings: sections model, data, train, lora and parallel (finch config docs). The run folder (train.output_dir, "
       "default results/{hf_model_id}) receives config.yaml, checkpoint-{step}/, final/ and logs/ "
       "(TensorBoard events, metrics.jsonl). A run resumes from its newest complete checkpoint unless "
-      "--train.resume=never. SIGTERM or SIGINT saves a checkpoint and exits.");
+      "--train.resume=never. SIGTERM or SIGINT saves a checkpoint and exits. Started by torchrun --no-python, "
+      "srun or mpirun, the ranks train data parallel (docs/distributed.md).");
   cmd->callback([settings, flags] {
     flags->resolve();
     // Every setting is checked before any work starts (and before the table is printed).
     settings->data.validate();
     settings->train.validate();
     if (!settings->train.full_ft) settings->lora.validate();
-    log_info("settings:\n{}", settings->registry.table());
-    train::RunSettings run{settings->model, settings->data, settings->train, settings->lora,
-                           settings->registry.to_yaml()};
+    settings->parallel.validate();
+    // Ranks of a multi-process run print the same table: rank 0 alone does
+    // (a half-set launch environment fails here, before any work).
+    if (dist::launch_env().rank == 0) log_info("settings:\n{}", settings->registry.table());
+    train::RunSettings run{settings->model, settings->data,     settings->train,
+                           settings->lora,  settings->parallel, settings->registry.to_yaml()};
     train::run_training(run);
   });
 }

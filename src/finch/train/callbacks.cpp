@@ -57,11 +57,13 @@ int64_t peak_memory(at::Device device) {
 }
 
 void LoggingCallback::on_train_begin(Trainer& t) {
-  fs::create_directories(t.output_dir() / "logs");
-  events_ = std::make_unique<EventWriter>(t.output_dir() / "logs");
   start_ = std::chrono::steady_clock::now();
   start_step_ = t.state().global_step;
   start_tokens_ = t.state().tokens_seen;
+  reset_peak_device_memory(t.device());
+  if (!t.is_main()) return;  // one rank writes the logs
+  fs::create_directories(t.output_dir() / "logs");
+  events_ = std::make_unique<EventWriter>(t.output_dir() / "logs");
   // A resumed run continues the metrics of the checkpoint: lines past it (from
   // the run that was stopped) are dropped.
   if (fs::exists(metrics_file(t))) {
@@ -86,7 +88,10 @@ void LoggingCallback::on_train_begin(Trainer& t) {
            trainable.second, 100.0 * static_cast<double>(trainable.first) / static_cast<double>(trainable.second),
            t.settings().max_steps,
            start_step_ > 0 ? fmt::format(", resuming at step {}", start_step_) : std::string());
-  reset_peak_device_memory(t.device());
+  if (t.world().distributed())
+    log_info("data parallel over {} ranks ({}): {} samples per rank per micro-batch, {} per optimizer step",
+             t.world().size(), t.world().backend_name(), t.settings().per_device_train_batch_size,
+             t.settings().per_device_train_batch_size * t.settings().gradient_accumulation_steps * t.world().size());
 }
 
 void LoggingCallback::append_metrics(Trainer& t, const nlohmann::json& line) {
@@ -97,11 +102,12 @@ void LoggingCallback::append_metrics(Trainer& t, const nlohmann::json& line) {
 
 void LoggingCallback::on_evaluate(Trainer& t, double eval_loss) {
   const int64_t step = t.state().global_step;
+  const nlohmann::json line = {{"step", step}, {"eval_loss", eval_loss}};
+  t.state().log_history.push_back(line);
+  if (!t.is_main()) return;
   log_info("step {}: eval loss {:.4f} (best {:.4f} at step {})", step, eval_loss, *t.state().best_metric,
            t.state().best_step);
   events_->scalar("eval/loss", eval_loss, step);
-  const nlohmann::json line = {{"step", step}, {"eval_loss", eval_loss}};
-  t.state().log_history.push_back(line);
   append_metrics(t, line);
 }
 
@@ -119,27 +125,36 @@ void LoggingCallback::on_step_end(Trainer& t, const StepLog& s) {
   const double tokens_per_s = static_cast<double>(window_tokens_) / std::max(window_seconds_, 1e-9);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double eta = elapsed / static_cast<double>(s.step - start_step_) * static_cast<double>(settings.max_steps - s.step);
-  const int64_t memory = peak_memory(t.device());
-  log_info("step {}/{} | loss {:.4f} | lr {:.3e} | grad norm {:.4f} | {:.0f} tok/s | ETA {} | mem {:.2f} GiB{}",
-           s.step, settings.max_steps, loss, s.learning_rate, s.grad_norm, tokens_per_s, duration_text(eta),
-           gib(memory), t.state().skipped_steps ? fmt::format(" | skipped {}", t.state().skipped_steps) : "");
-  events_->scalar("train/loss", loss, s.step);
-  events_->scalar("train/lr", s.learning_rate, s.step);
-  events_->scalar("train/grad_norm", s.grad_norm, s.step);
-  events_->scalar("train/tokens_per_s", tokens_per_s, s.step);
-  events_->scalar("train/memory_gib", gib(memory), s.step);
+  // The largest of the ranks' peaks (the one that runs out first).
+  int64_t memory = peak_memory(t.device());
+  if (t.world().distributed()) {
+    at::Tensor m = at::tensor({static_cast<double>(memory)}, at::TensorOptions(at::kDouble)).to(t.world().device());
+    t.world().all_reduce(m, c10d::ReduceOp::MAX);
+    memory = static_cast<int64_t>(m.cpu().item<double>());
+  }
   const nlohmann::json line = {{"step", s.step},           {"loss", loss},
                                {"grad_norm", s.grad_norm}, {"learning_rate", s.learning_rate},
                                {"tokens_per_s", tokens_per_s}, {"memory_bytes", memory},
                                {"skipped_steps", t.state().skipped_steps}};
   t.state().log_history.push_back(line);
-  append_metrics(t, line);
+  if (t.is_main()) {
+    log_info("step {}/{} | loss {:.4f} | lr {:.3e} | grad norm {:.4f} | {:.0f} tok/s | ETA {} | mem {:.2f} GiB{}",
+             s.step, settings.max_steps, loss, s.learning_rate, s.grad_norm, tokens_per_s, duration_text(eta),
+             gib(memory), t.state().skipped_steps ? fmt::format(" | skipped {}", t.state().skipped_steps) : "");
+    events_->scalar("train/loss", loss, s.step);
+    events_->scalar("train/lr", s.learning_rate, s.step);
+    events_->scalar("train/grad_norm", s.grad_norm, s.step);
+    events_->scalar("train/tokens_per_s", tokens_per_s, s.step);
+    events_->scalar("train/memory_gib", gib(memory), s.step);
+    append_metrics(t, line);
+  }
   store_window(t, {});
   window_seconds_ = 0;
   window_tokens_ = 0;
 }
 
 void LoggingCallback::on_train_end(Trainer& t) {
+  if (!t.is_main()) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const auto& st = t.state();
   std::string best = st.best_metric ? fmt::format(", best eval loss {:.4f} at step {}{}", *st.best_metric,
@@ -171,14 +186,14 @@ void CheckpointCallback::on_step_end(Trainer& t, const StepLog& s) {
 
 void CheckpointCallback::on_save(Trainer& t, const fs::path&) {
   const int64_t limit = t.settings().save_total_limit;
-  if (limit <= 0) return;
+  if (limit <= 0 || !t.is_main()) return;
   std::optional<fs::path> best;
   if (!t.state().best_checkpoint.empty()) best = t.output_dir() / t.state().best_checkpoint;
   io::rotate_checkpoints(t.output_dir(), limit, best);
 }
 
 void CheckpointCallback::on_train_end(Trainer& t) {
-  const bool signalled = Trainer::signal_flag().load() != 0;
+  const bool signalled = t.stop_signal() != 0;
   if (signalled && saved_step_ != t.state().global_step) t.save_checkpoint();
   if (!signalled || t.state().global_step >= t.settings().max_steps) t.save_final();
 }

@@ -13,7 +13,9 @@ namespace finch::train {
 // ETA, memory), a line of logs/metrics.jsonl, TensorBoard scalars in logs/
 // (train/loss, train/lr, train/grad_norm, train/tokens_per_s, train/memory_gib,
 // eval/loss) and HF's log_history; a summary at the end. The loss logged is
-// the mean of the step losses since the last log (HF's).
+// the mean of the step losses since the last log (HF's). In a data-parallel
+// run rank 0 writes all of it; the loss and tokens/s are the whole global
+// batch's, the memory the largest peak of any rank.
 class LoggingCallback : public Callback {
  public:
   void on_train_begin(Trainer& trainer) override;

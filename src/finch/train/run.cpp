@@ -1,6 +1,8 @@
 #include "finch/train/run.h"
 
 
+#include <torch/cuda.h>
+
 #include <csignal>
 
 #include "finch/core/error.h"
@@ -9,6 +11,7 @@
 #include "finch/core/torch_util.h"
 #include "finch/data/prepare.h"
 #include "finch/data/samples.h"
+#include "finch/dist/world.h"
 #include "finch/io/checkpoint_dir.h"
 #include "finch/io/hub.h"
 #include "finch/model/load.h"
@@ -39,7 +42,26 @@ void run_training(const RunSettings& s) {
   s.train.validate();
   if (!s.train.full_ft) s.lora.validate();
   s.data.validate();
-  const at::Device device = parse_device(s.train.device);
+  s.parallel.validate();
+  if (s.parallel.strategy == "fsdp") fail("parallel.strategy: fsdp is not available in this build (use ddp or none)");
+  // The ranks first: a half-set launch environment or a missing peer fails
+  // before minutes of loading.
+  const dist::LaunchEnv env = dist::launch_env();
+  at::Device device = parse_device(s.train.device);
+  // One GPU per rank on a node: LOCAL_RANK's, unless the settings name an index.
+  if (device.is_cuda() && env.distributed() && (s.train.device == "auto" || s.train.device == "cuda"))
+    device = at::Device(at::kCUDA, static_cast<at::DeviceIndex>(env.local_rank % std::max<int64_t>(1, static_cast<int64_t>(torch::cuda::device_count()))));
+  const auto world = dist::World::init(env, device);
+  if (world->distributed())
+    log_info("rank {} of {} (local rank {}, {}), {}: data parallel{}", world->rank(), world->size(),
+             world->local_rank(), env.launcher, world->backend_name(),
+             s.parallel.strategy == "none" ? " (parallel.strategy none with several ranks)" : "");
+  else if (s.parallel.strategy == "ddp")
+    log_info("parallel.strategy ddp in a single process: nothing to spread (start ranks with torchrun, srun or mpirun)");
+
+  // Downloads, dataset preparation and token caches: rank 0 first, then the
+  // others find them made (one barrier each side).
+  if (!world->is_main()) world->barrier();
   const fs::path model_dir = io::hub::model_dir(s.model.hf_model_id);
   const auto tokenizer = tokenizer::PretrainedTokenizer::from_dir(model_dir);
 
@@ -53,7 +75,7 @@ void run_training(const RunSettings& s) {
   if (!s.train.full_ft) {
     auto generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(s.train.seed));
     const auto adapted = peft::inject_lora(model, s.lora, generator);
-    log_info("LoRA r={} alpha={} on {} linear layers", s.lora.rank, s.lora.alpha, adapted.size());
+    if (world->is_main()) log_info("LoRA r={} alpha={} on {} linear layers", s.lora.rank, s.lora.alpha, adapted.size());
   }
   fs::path data_dir = s.train.data_dir;
   if (data_dir.empty()) {
@@ -82,15 +104,17 @@ void run_training(const RunSettings& s) {
     }
   }
   data.collate = {s.data.packing, data::pad_token_id(tokenizer)};
-  log_info("data: {} training samples, {} validation samples from {}", data.train->size(),
-           data.eval ? data.eval->size() : 0, data_dir.string());
+  if (world->is_main()) world->barrier();
+  if (world->is_main())
+    log_info("data: {} training samples, {} validation samples from {}", data.train->size(),
+             data.eval ? data.eval->size() : 0, data_dir.string());
 
   set_activation_checkpointing(model, s.train.activation_checkpointing);
 
   const fs::path out = run_dir(s);
   fs::create_directories(out);
-  write_file_atomic(out / "config.yaml", s.config_yaml);
-  Trainer trainer(s.train, s.lora, model, data, {s.model.hf_model_id, model_dir}, out);
+  if (world->is_main()) write_file_atomic(out / "config.yaml", s.config_yaml);
+  Trainer trainer(s.train, s.lora, model, data, {s.model.hf_model_id, model_dir}, out, world);
   add_default_callbacks(trainer);
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);

@@ -3,6 +3,8 @@
 //   data:   train.data_dir, else the prepared dataset of section data
 //           (prepared now if it is not yet), tokenized through the cache
 //   method: LoRA adapters injected (seeded), or every parameter (full_ft)
+//   ranks:  one process, or the ranks torchrun / srun / mpirun started
+//           (dist::launch_env), data parallel (docs/distributed.md)
 //   run:    output_dir (results/{hf_model_id} by default) with config.yaml,
 //           checkpoint-{step}/, final/ and logs/
 #pragma once
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "finch/data/config.h"
+#include "finch/dist/settings.h"
 #include "finch/model/settings.h"
 #include "finch/peft/lora.h"
 #include "finch/train/settings.h"
@@ -22,6 +25,7 @@ struct RunSettings {
   data::DataConfig data;
   TrainSettings train;
   peft::LoraSettings lora;
+  dist::ParallelSettings parallel;
   std::string config_yaml;  // the resolved configuration, saved as output_dir/config.yaml
 };
 

@@ -10,6 +10,7 @@
 #include "finch/core/error.h"
 #include "finch/core/files.h"
 #include "finch/core/log.h"
+#include "finch/dist/data_parallel.h"
 #include "finch/io/json_config.h"
 #include "finch/io/safetensors.h"
 #include "finch/io/checkpoint_dir.h"
@@ -97,14 +98,15 @@ std::atomic<int>& Trainer::signal_flag() {
 }
 
 Trainer::Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalLM model, TrainerData data,
-                 ModelSource source, fs::path output_dir)
+                 ModelSource source, fs::path output_dir, std::shared_ptr<const dist::World> world)
     : settings_(std::move(settings)),
       lora_(std::move(lora)),
       model_(std::move(model)),
       data_(std::move(data)),
       source_(std::move(source)),
       output_dir_(std::move(output_dir)),
-      device_(at::kCPU) {
+      device_(at::kCPU),
+      world_(world ? std::move(world) : std::make_shared<const dist::World>()) {
   settings_.validate();
   if (!data_.train || data_.train->size() == 0) fail("no training samples: the training split is empty");
   device_ = model_->parameters().front().device();
@@ -126,7 +128,14 @@ Trainer::Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalL
   sampler.batch_size = settings_.per_device_train_batch_size;
   sampler.shuffle = data_.shuffle;
   sampler.seed = static_cast<uint64_t>(settings_.seed);
+  sampler.rank = world_->rank();
+  sampler.world_size = world_->size();
   loader_ = std::make_unique<data::Loader>(data_.train, sampler, data_.collate);
+  if (world_->distributed()) {
+    std::vector<std::pair<std::string, at::Tensor>> params;
+    for (const auto& p : trainable_) params.emplace_back(p.name, p.tensor);
+    grad_sync_ = std::make_unique<dist::GradientSync>(world_, std::move(params));
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -147,10 +156,18 @@ StepLog Trainer::train_step() {
     log.targets += micro.back().num_targets;
     log.tokens += input_tokens(micro.back());
   }
+  if (world_->distributed()) {
+    // The whole global batch's counts: each rank's loss sum is divided by all of its targets.
+    const auto sums = world_->sum({static_cast<double>(log.targets), static_cast<double>(log.tokens)});
+    log.targets = static_cast<int64_t>(sums[0]);
+    log.tokens = static_cast<int64_t>(sums[1]);
+  }
   at::Tensor total = at::zeros({}, at::TensorOptions(at::kFloat).device(device_));
   const double denominator = static_cast<double>(std::max<int64_t>(log.targets, 1));
-  for (const data::Batch& host : micro) {
-    const data::Batch b = to_device(host, device_);
+  for (size_t i = 0; i < micro.size(); ++i) {
+    const data::Batch b = to_device(micro[i], device_);
+    // Only the last backward's gradients are final (DDP's no_sync before it).
+    if (grad_sync_ && i + 1 == micro.size()) grad_sync_->arm();
     at::Tensor loss;
     {
       Autocast autocast(bf16_);
@@ -160,7 +177,15 @@ StepLog Trainer::train_step() {
     loss.backward();
     total += loss.detach();
   }
+  if (grad_sync_) grad_sync_->finish();
   log.loss = total.item<double>();
+  // Whether to stop after this step: the same answer on every rank.
+  stop_signal_ = signal_flag().load();
+  if (world_->distributed()) {
+    const auto sums = world_->sum({log.loss, stop_signal_ != 0 ? 1.0 : 0.0});
+    log.loss = sums[0];  // the partial means add up to the global batch's mean
+    if (stop_signal_ == 0 && sums[1] > 0) stop_signal_ = SIGTERM;
+  }
   log.grad_norm = clip_grad_norm(trainable_, settings_.max_grad_norm);
   log.learning_rate = settings_.learning_rate * schedule_.multiplier(state_.global_step);
   if (std::isfinite(log.loss) && std::isfinite(log.grad_norm)) {
@@ -192,7 +217,11 @@ double Trainer::evaluate() {
                         : static_cast<int64_t>(data_.eval->size());
   double weighted = 0;
   int64_t rows = 0;
+  // Ranks take turns over the batches one process would make, so the loss is
+  // exactly that process's, whatever the world size.
+  int64_t batch = -1;
   for (int64_t first = 0; first < n; first += settings_.per_device_eval_batch_size) {
+    if (++batch % world_->size() != world_->rank()) continue;
     std::vector<data::Sample> samples;
     for (int64_t i = first; i < std::min(n, first + settings_.per_device_eval_batch_size); ++i)
       samples.push_back(data_.eval->get(static_cast<size_t>(i)));
@@ -206,6 +235,11 @@ double Trainer::evaluate() {
     rows += b.input_ids.size(0);
   }
   model_->train();
+  if (world_->distributed()) {
+    const auto sums = world_->sum({weighted, static_cast<double>(rows)});
+    weighted = sums[0];
+    rows = static_cast<int64_t>(sums[1]);
+  }
   FINCH_CHECK(rows > 0, "no validation targets");
   return weighted / static_cast<double>(rows);
 }
@@ -233,7 +267,9 @@ fs::path Trainer::save_checkpoint() {
   const std::string name = "checkpoint-" + std::to_string(state_.global_step);
   const fs::path dir = output_dir_ / name;
   if (state_.best_metric && state_.best_step == state_.global_step) state_.best_checkpoint = name;
-  io::write_checkpoint_dir(dir, [&](const fs::path& tmp) {
+  // Every rank holds the same weights and state: rank 0 writes them, and no
+  // rank goes on (or reads the folder) before they are complete.
+  if (is_main()) io::write_checkpoint_dir(dir, [&](const fs::path& tmp) {
     write_model(tmp);
     optimizer_->save(tmp / "optimizer.safetensors");
     write_file_atomic(tmp / "scheduler.json", nlohmann::json{{"type", schedule_.type},
@@ -247,15 +283,17 @@ fs::path Trainer::save_checkpoint() {
     state["run"] = run_identity();
     write_file_atomic(tmp / "trainer_state.json", state.dump(2));
   });
-  log_info("saved {}", dir.string());
+  world_->barrier();
+  if (is_main()) log_info("saved {}", dir.string());
   for (auto& c : callbacks_) c->on_save(*this, dir);
   return dir;
 }
 
 fs::path Trainer::save_final() {
   const fs::path dir = output_dir_ / "final";
-  io::write_checkpoint_dir(dir, [&](const fs::path& tmp) { write_model(tmp); });
-  log_info("saved {}", dir.string());
+  if (is_main()) io::write_checkpoint_dir(dir, [&](const fs::path& tmp) { write_model(tmp); });
+  world_->barrier();
+  if (is_main()) log_info("saved {}", dir.string());
   return dir;
 }
 
@@ -293,7 +331,7 @@ void Trainer::restore(const fs::path& checkpoint) {
   load_rng_state(checkpoint / "rng_state.safetensors");
   loader_->restore(data::LoaderState::from_json(read_json_file(checkpoint / "loader.json")));
   state_ = TrainerState::from_json(saved, (checkpoint / "trainer_state.json").string());
-  log_info("resumed from {} (step {})", checkpoint.string(), state_.global_step);
+  if (is_main()) log_info("resumed from {} (step {})", checkpoint.string(), state_.global_step);
 }
 
 void Trainer::resume() {
@@ -312,6 +350,13 @@ void Trainer::train() {
   fs::create_directories(output_dir_);
   torch::manual_seed(static_cast<uint64_t>(settings_.seed));
   resume();
+  // The same start on every rank (seeded initialisation gives it already;
+  // this makes it a fact, as DDP's constructor does).
+  if (world_->distributed()) {
+    std::vector<at::Tensor> params;
+    for (const auto& p : trainable_) params.push_back(p.tensor);
+    dist::broadcast_from_main(*world_, params);
+  }
   for (auto& c : callbacks_) c->on_train_begin(*this);
   while (state_.global_step < settings_.max_steps && !stop_requested()) {
     const StepLog log_entry = [&] {
@@ -320,7 +365,7 @@ void Trainer::train() {
       return l;
     }();
     if (data_.eval && settings_.eval_steps > 0 && state_.global_step % settings_.eval_steps == 0 &&
-        signal_flag().load() == 0) {
+        stop_signal_ == 0) {
       const double loss = evaluate();
       // Early stopping compares with the best before this evaluation (HF's
       // EarlyStoppingCallback); the best itself follows every improvement.
@@ -335,7 +380,7 @@ void Trainer::train() {
       for (auto& c : callbacks_) c->on_evaluate(*this, loss);
     }
     for (auto& c : callbacks_) c->on_step_end(*this, log_entry);
-    if (const int sig = signal_flag().load(); sig != 0)
+    if (const int sig = stop_signal_; sig != 0)
       request_stop(sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
   }
   for (auto& c : callbacks_) c->on_train_end(*this);

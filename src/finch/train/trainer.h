@@ -8,6 +8,18 @@
 // schedule's rate for that step. A non-finite loss or gradient norm skips the
 // update (counted, logged; max_nonfinite_steps in a row abort the run).
 //
+// Data parallel (a World of several ranks): each rank takes its slice of
+// every global batch (data::Sampler's DistributedSampler split, so N ranks of
+// per_device_train_batch_size b see the samples one process of batch N*b
+// sees); N is the target count of the whole global batch (summed across
+// ranks), the gradients are summed across ranks in buckets during the last
+// micro-batch's backward (dist::GradientSync), and the logged loss, token
+// counts and evaluation loss are those of the whole global batch. Clipping
+// and the update then run on identical gradients on every rank. Checkpoints
+// and final/ are written by rank 0 with a barrier after; every rank resumes
+// from the same checkpoint; a stop signal received by any rank stops all of
+// them after the same step.
+//
 // Named points call the callbacks in order: train begin, after each step an
 // evaluation when due (then "evaluate"), "step end", "save" after each
 // checkpoint, train end. Logging, early stopping and checkpointing are such
@@ -24,11 +36,16 @@
 #include <nlohmann/json.hpp>
 
 #include "finch/data/loader.h"
+#include "finch/dist/world.h"
 #include "finch/model/causal_lm.h"
 #include "finch/peft/lora.h"
 #include "finch/train/optimizer.h"
 #include "finch/train/schedule.h"
 #include "finch/train/settings.h"
+
+namespace finch::dist {
+class GradientSync;
+}
 
 namespace finch::train {
 
@@ -88,9 +105,10 @@ class Callback {
 class Trainer {
  public:
   // `model` is on its device and ready: LoRA injected (only adapters require
-  // grad) or not (full fine-tuning: every parameter trains).
+  // grad) or not (full fine-tuning: every parameter trains). `world`: the
+  // ranks of a data-parallel run; null or of size 1: one process.
   Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalLM model, TrainerData data,
-          ModelSource source, std::filesystem::path output_dir);
+          ModelSource source, std::filesystem::path output_dir, std::shared_ptr<const dist::World> world = nullptr);
   ~Trainer();
 
   void add_callback(std::shared_ptr<Callback> callback);
@@ -98,9 +116,10 @@ class Trainer {
   void train();
   // Validation loss over up to max_eval_samples (HF's: the mean of batch means weighted by rows).
   double evaluate();
-  // Writes checkpoint-{step}/ (atomically) and runs the "save" callbacks; returns its folder.
+  // Writes checkpoint-{step}/ (atomically; rank 0 writes, every rank waits
+  // for it) and runs the "save" callbacks; returns its folder. Collective.
   std::filesystem::path save_checkpoint();
-  // Writes final/: the adapter or the model, with config and tokenizer files.
+  // Writes final/: the adapter or the model, with config and tokenizer files. Collective.
   std::filesystem::path save_final();
   // Ends training after the current step (early stopping, a signal).
   void request_stop(const std::string& reason);
@@ -111,6 +130,12 @@ class Trainer {
   TrainerState& state() { return state_; }
   const std::filesystem::path& output_dir() const { return output_dir_; }
   at::Device device() const { return device_; }
+  const dist::World& world() const { return *world_; }
+  // Rank 0 (or the only process): the one that logs and writes files.
+  bool is_main() const { return world_->is_main(); }
+  // The stop signal as every rank saw it at the end of the last step (0: none):
+  // a signal any rank received, agreed on by all so they stop together.
+  int stop_signal() const { return stop_signal_; }
   bool stop_requested() const { return !stop_reason_.empty(); }
   const std::string& stop_reason() const { return stop_reason_; }
   // Set by a SIGTERM/SIGINT handler: save a checkpoint and stop after the current step.
@@ -138,6 +163,9 @@ class Trainer {
   TrainerState state_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
   std::string stop_reason_;
+  std::shared_ptr<const dist::World> world_;
+  std::unique_ptr<dist::GradientSync> grad_sync_;  // null for one process
+  int stop_signal_ = 0;
 };
 
 }  // namespace finch::train
