@@ -14,6 +14,7 @@
 #include "finch/data/config.h"
 #include "finch/model/settings.h"
 #include "finch/peft/lora.h"
+#include "finch/train/parallel_settings.h"
 #include "finch/train/settings.h"
 
 namespace finch::cli {
@@ -23,6 +24,7 @@ struct Settings {
   data::DataConfig data;
   train::TrainSettings train;
   peft::LoraSettings lora;
+  train::ParallelSettings parallel;
   config::Registry registry;
 
   Settings() {
@@ -30,6 +32,7 @@ struct Settings {
     data.describe(registry);
     train.describe(registry);
     lora.describe(registry);
+    parallel.describe(registry);
   }
   Settings(const Settings&) = delete;
   Settings& operator=(const Settings&) = delete;

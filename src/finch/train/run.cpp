@@ -35,10 +35,18 @@ fs::path run_dir(const RunSettings& s) {
   return io::default_run_dir(s.model.hf_model_id);
 }
 
-void run_training(const RunSettings& s) {
+void validate_run(const RunSettings& s, bool dry_run) {
+  s.data.validate();
   s.train.validate();
   if (!s.train.full_ft) s.lora.validate();
-  s.data.validate();
+  s.parallel.validate();
+  // Issue 7 brings the sharded engine; until then say so instead of training unsharded.
+  if (!dry_run && s.parallel.strategy == "fsdp")
+    fail("parallel.strategy: fsdp is not implemented yet (use none; finch train --dry-run estimates an fsdp run)");
+}
+
+void run_training(const RunSettings& s) {
+  validate_run(s);
   const at::Device device = parse_device(s.train.device);
   const fs::path model_dir = io::hub::model_dir(s.model.hf_model_id);
   const auto tokenizer = tokenizer::PretrainedTokenizer::from_dir(model_dir);

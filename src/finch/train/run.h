@@ -13,6 +13,7 @@
 #include "finch/data/config.h"
 #include "finch/model/settings.h"
 #include "finch/peft/lora.h"
+#include "finch/train/parallel_settings.h"
 #include "finch/train/settings.h"
 
 namespace finch::train {
@@ -23,10 +24,15 @@ struct RunSettings {
   TrainSettings train;
   peft::LoraSettings lora;
   std::string config_yaml;  // the resolved configuration, saved as output_dir/config.yaml
+  ParallelSettings parallel;
 };
 
 // The run folder the settings name.
 std::filesystem::path run_dir(const RunSettings& settings);
+
+// Every setting checked before any work starts: one-line errors naming the
+// key. A dry run accepts what is estimated but not implemented yet (fsdp).
+void validate_run(const RunSettings& settings, bool dry_run = false);
 
 // Trains; SIGTERM and SIGINT save a checkpoint and return after the current step.
 void run_training(const RunSettings& settings);
