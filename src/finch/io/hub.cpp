@@ -424,13 +424,36 @@ fs::path Client::download_snapshot(const Repo& repo, const std::string& revision
   return cache.snapshot(commit);
 }
 
-fs::path model_dir(const std::string& id_or_dir, bool tokenizer_only) {
-  if (fs::is_directory(id_or_dir)) return id_or_dir;
+namespace {
+
+// A name that is not a local directory must be a Hub id: "name" or "org/name".
+void check_hub_id(const std::string& id_or_dir) {
   if (fs::exists(id_or_dir)) fail("{}: expected a model directory or a Hub model id", id_or_dir);
-  // A Hub id is "name" or "org/name"; anything path-like is a folder that is not there.
   if (id_or_dir.starts_with("/") || id_or_dir.starts_with(".") || id_or_dir.starts_with("~") ||
       std::count(id_or_dir.begin(), id_or_dir.end(), '/') > 1)
     fail("{}: no such model directory (and not a Hub id of the form org/name)", id_or_dir);
+}
+
+}  // namespace
+
+fs::path model_file(const std::string& id_or_dir, const std::string& file) {
+  if (fs::is_directory(id_or_dir)) {
+    const fs::path path = fs::path(id_or_dir) / file;
+    if (!fs::is_regular_file(path)) fail("{}: no such file in the model directory", path.string());
+    return path;
+  }
+  check_hub_id(id_or_dir);
+  Client client;
+  const Repo repo{id_or_dir, RepoType::model};
+  const Cache cache(client.settings().hub_cache, repo);
+  if (auto commit = cache.commit_of("main"); commit && fs::exists(cache.pointer(*commit, file)))
+    return cache.pointer(*commit, file);
+  return client.download_file(repo, file, "main");
+}
+
+fs::path model_dir(const std::string& id_or_dir, bool tokenizer_only) {
+  if (fs::is_directory(id_or_dir)) return id_or_dir;
+  check_hub_id(id_or_dir);
   Client client;
   const Repo repo{id_or_dir, RepoType::model};
   auto wanted = [&](const std::string& path) {

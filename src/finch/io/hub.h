@@ -64,4 +64,10 @@ class NotFound : public Error {
 // unless `tokenizer_only`, the safetensors weights; never pickles).
 std::filesystem::path model_dir(const std::string& id_or_dir, bool tokenizer_only = false);
 
+// One file of a model named as model_dir names it, without the rest: the
+// directory's own file, else the copy in the Hub cache at revision main, else
+// that file alone downloaded into the cache (for estimates that read only
+// config.json). A cached copy is used without asking the Hub for a newer one.
+std::filesystem::path model_file(const std::string& id_or_dir, const std::string& file);
+
 }  // namespace finch::io::hub

@@ -73,10 +73,8 @@ void kaiming_uniform(at::Tensor& w, const std::optional<at::Generator>& generato
 
 }  // namespace
 
-std::vector<std::string> inject_lora(model::CausalLM& model, const LoraSettings& settings,
-                                     std::optional<at::Generator> generator) {
-  settings.validate();
-  if (has_lora(model)) fail("inject_lora: the model already carries LoRA adapters");
+std::vector<std::pair<std::string, model::LinearImpl*>> lora_target_layers(model::CausalLM& model,
+                                                                           const LoraSettings& settings) {
   std::vector<std::pair<std::string, model::LinearImpl*>> linears, targets;
   for (const auto& item : model->named_modules())
     if (auto* linear = item.value()->as<model::LinearImpl>()) linears.emplace_back(item.key(), linear);
@@ -99,12 +97,20 @@ std::vector<std::string> inject_lora(model::CausalLM& model, const LoraSettings&
         targets.emplace_back(name, linear);
         break;
       }
+  return targets;
+}
+
+std::vector<std::string> inject_lora(model::CausalLM& model, const LoraSettings& settings,
+                                     std::optional<at::Generator> generator) {
+  settings.validate();
+  if (has_lora(model)) fail("inject_lora: the model already carries LoRA adapters");
+  const auto targets = lora_target_layers(model, settings);
 
   for (auto& p : model->parameters()) p.set_requires_grad(false);
   torch::NoGradGuard no_grad;
   const auto fp32 = at::TensorOptions().dtype(at::kFloat);
   std::vector<std::string> names;
-  for (auto& [name, linear] : targets) {
+  for (const auto& [name, linear] : targets) {
     const int64_t out_features = linear->weight.size(0), in_features = linear->weight.size(1);
     model::Linear lora_A(in_features, settings.rank, false, fp32);
     model::Linear lora_B(settings.rank, out_features, false, fp32);

@@ -39,6 +39,11 @@ struct LoraSettings {
   double scaling() const;
 };
 
+// The Linear layers the targets name, in model order (what inject_lora
+// adapts); a target that names no module is the same error as there.
+std::vector<std::pair<std::string, model::LinearImpl*>> lora_target_layers(model::CausalLM& model,
+                                                                           const LoraSettings& settings);
+
 // Adds LoRA adapters to every Linear the targets name, freezes every other
 // parameter (requires_grad false) and returns the adapted module names in
 // model order. The new lora_A weights are drawn from `generator` (or torch's

@@ -38,12 +38,18 @@ fs::path run_dir(const RunSettings& s) {
   return io::default_run_dir(s.model.hf_model_id);
 }
 
-void run_training(const RunSettings& s) {
+void validate_run(const RunSettings& s, bool dry_run) {
+  s.data.validate();
   s.train.validate();
   if (!s.train.full_ft) s.lora.validate();
-  s.data.validate();
   s.parallel.validate();
-  if (s.parallel.strategy == "fsdp") fail("parallel.strategy: fsdp is not available in this build (use ddp or none)");
+  // Issue 7 brings the sharded engine; until then say so instead of training unsharded.
+  if (!dry_run && s.parallel.strategy == "fsdp")
+    fail("parallel.strategy: fsdp is not implemented yet (use ddp or none; finch train --dry-run estimates an fsdp run)");
+}
+
+void run_training(const RunSettings& s) {
+  validate_run(s);
   // The ranks first: a half-set launch environment or a missing peer fails
   // before minutes of loading.
   const dist::LaunchEnv env = dist::launch_env();

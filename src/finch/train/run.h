@@ -32,6 +32,10 @@ struct RunSettings {
 // The run folder the settings name.
 std::filesystem::path run_dir(const RunSettings& settings);
 
+// Every setting checked before any work starts: one-line errors naming the
+// key. A dry run accepts what is estimated but not implemented yet (fsdp).
+void validate_run(const RunSettings& settings, bool dry_run = false);
+
 // Trains; SIGTERM and SIGINT save a checkpoint and return after the current step.
 void run_training(const RunSettings& settings);
 
