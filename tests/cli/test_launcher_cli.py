@@ -144,9 +144,10 @@ def main():
     check("failing ranks: the restart is announced", re.search(
         r"finch: launcher: rank [01] exited with code 1 on attempt 1 of 2; restarting all 2 ranks \(restart 1 of 1\)",
         r.stderr) is not None, r.stderr[-1500:])
-    check("failing ranks: their errors with rank prefixes",
-          all(re.search(rf"^\[rank {i}\] finch: error: .*no-such-model", r.stderr, re.M) for i in (0, 1)),
-          r.stderr[-1500:])
+    # Rank 0 loads first (the others wait for it), so it names the cause; the
+    # others may report the lost peer or be stopped before they print.
+    check("failing ranks: the cause with its rank prefix",
+          re.search(r"^\[rank 0\] finch: error: .*no-such-model", r.stderr, re.M) is not None, r.stderr[-1500:])
     unprefixed = [l for l in r.stderr.splitlines() if not l.startswith(("[rank 0] ", "[rank 1] ", "finch: "))]
     check("failing ranks: every line is whole and prefixed", not unprefixed, str(unprefixed[:5]))
 

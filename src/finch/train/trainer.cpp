@@ -268,7 +268,9 @@ fs::path Trainer::save_checkpoint() {
   const fs::path dir = output_dir_ / name;
   if (state_.best_metric && state_.best_step == state_.global_step) state_.best_checkpoint = name;
   // Every rank holds the same weights and state: rank 0 writes them, and no
-  // rank goes on (or reads the folder) before they are complete.
+  // rank goes on (or reads the folder) before they are complete. The random
+  // states differ per rank (dropout): each rank's is gathered into the folder.
+  if (!is_main()) save_rng_states(*world_, {});
   if (is_main()) io::write_checkpoint_dir(dir, [&](const fs::path& tmp) {
     write_model(tmp);
     optimizer_->save(tmp / "optimizer.safetensors");
@@ -277,7 +279,7 @@ fs::path Trainer::save_checkpoint() {
                                                              {"total_steps", schedule_.total_steps},
                                                              {"last_step", state_.global_step}}
                                                   .dump(2));
-    save_rng_state(tmp / "rng_state.safetensors");
+    save_rng_states(*world_, tmp);
     write_file_atomic(tmp / "loader.json", loader_->state().to_json().dump(2));
     nlohmann::json state = state_.to_json();
     state["run"] = run_identity();
@@ -328,7 +330,11 @@ void Trainer::restore(const fs::path& checkpoint) {
     for (size_t i = 0; i < params.size(); ++i) params[i].second.copy_(stored[i]);
   }
   optimizer_->load(checkpoint / "optimizer.safetensors");
-  load_rng_state(checkpoint / "rng_state.safetensors");
+  if (const fs::path rng = rng_state_file(*world_, checkpoint); !rng.empty())
+    load_rng_state(rng);
+  else
+    log_warning("{}: no random state for rank {} (saved by fewer ranks): its dropout masks start from the seed",
+             checkpoint.string(), world_->rank());
   loader_->restore(data::LoaderState::from_json(read_json_file(checkpoint / "loader.json")));
   state_ = TrainerState::from_json(saved, (checkpoint / "trainer_state.json").string());
   if (is_main()) log_info("resumed from {} (step {})", checkpoint.string(), state_.global_step);

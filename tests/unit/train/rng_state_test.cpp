@@ -11,7 +11,7 @@ namespace {
 TEST(RngState, RoundTripRepeatsTheDraws) {
   test::TempDir dir;
   at::manual_seed(1234);
-  save_rng_state(dir / "rng_state.safetensors");
+  safetensors::save_file(dir / "rng_state.safetensors", rng_state());
   const at::Tensor first = at::rand({16});
   const at::Tensor first_normal = at::randn({4, 4});
   at::rand({1000});  // move the generator on
