@@ -1,9 +1,16 @@
 """The Python baseline for bench/train_bench.py: LoRA training with HF Trainer
 + PEFT on finch's prepared training.jsonl, with finch's recipe, settings and
 sample order. Prints one JSON line {"tokens", "seconds", "callback_seconds",
-"losses", "step_seconds", "shortest_sample"}.
+"losses", "step_seconds", "shortest_sample", "gpu_peak_bytes"}.
 
-Usage: hf_train.py MODEL_DIR TRAINING_JSONL OUT_DIR THREADS STEPS SEQ BATCH SEED [--no-checkpointing]
+--device cuda: fp32 weights with bf16 autocast (TrainingArguments bf16=True,
+what finch's train.precision auto does on a GPU). --backend liger: the same
+with Liger's kernels (use_liger_kernel=True); --backend unsloth: the model and
+adapters from Unsloth's FastLanguageModel (its own kernels and checkpointing),
+then the same Trainer. Both need a GPU and the package installed.
+
+Usage: hf_train.py MODEL_DIR TRAINING_JSONL OUT_DIR THREADS STEPS SEQ BATCH SEED
+                   [--no-checkpointing] [--device cpu|cuda] [--backend hf|liger|unsloth]
 """
 import json
 import sys
@@ -69,10 +76,30 @@ class Clock(TrainerCallback):
         self.end = time.perf_counter()
 
 
+def option(name, default):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+def load_model(model_dir, backend, seq, checkpointing):
+    """The model with LoRA r=32 alpha=32 dropout 0.1 on the seven projections."""
+    if backend == "unsloth":
+        from unsloth import FastLanguageModel  # noqa: PLC0415 (optional, GPU only)
+        model, _ = FastLanguageModel.from_pretrained(model_dir, max_seq_length=seq, dtype=torch.bfloat16,
+                                                     load_in_4bit=False)
+        return FastLanguageModel.get_peft_model(model, r=32, lora_alpha=32, lora_dropout=0.1,
+                                                target_modules=TARGETS, use_gradient_checkpointing=
+                                                "unsloth" if checkpointing else False)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="sdpa")
+    return get_peft_model(model, LoraConfig(r=32, lora_alpha=32, lora_dropout=0.1, target_modules=TARGETS,
+                                            task_type="CAUSAL_LM"))
+
+
 def main():
     model_dir, data_file, out_dir = sys.argv[1:4]
     threads, steps, seq, batch, seed = (int(x) for x in sys.argv[4:9])
     checkpointing = "--no-checkpointing" not in sys.argv[9:]
+    device, backend = option("--device", "cpu"), option("--backend", "hf")
+    cuda = device == "cuda"
     torch.set_num_threads(threads)
     tok = AutoTokenizer.from_pretrained(model_dir)
     rows = [json.loads(line) for line in open(data_file, encoding="utf-8")]
@@ -86,23 +113,25 @@ def main():
         sys.exit(f"{steps} steps x batch {batch} need {steps * batch} samples; the split has {len(samples)}")
 
     torch.manual_seed(seed)  # LoRA A's initialisation
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="sdpa")
-    model = get_peft_model(model, LoraConfig(r=32, lora_alpha=32, lora_dropout=0.1, target_modules=TARGETS,
-                                             task_type="CAUSAL_LM"))
+    model = load_model(model_dir, backend, seq, checkpointing)
     args = TrainingArguments(
-        output_dir=out_dir, use_cpu=True, seed=seed, max_steps=steps, per_device_train_batch_size=batch,
+        output_dir=out_dir, use_cpu=not cuda, bf16=cuda, use_liger_kernel=backend == "liger", seed=seed, max_steps=steps, per_device_train_batch_size=batch,
         gradient_accumulation_steps=1, learning_rate=2e-4, warmup_steps=0, lr_scheduler_type="cosine",
         max_grad_norm=1.0, weight_decay=0.0, optim="adamw_torch_fused",
         # transformers 5's default for these kwargs is use_reentrant=False (set here so it is explicit).
-        activation_checkpointing=checkpointing,
+        activation_checkpointing=checkpointing and backend != "unsloth",
         activation_checkpointing_kwargs={"use_reentrant": False} if checkpointing else None,
         eval_strategy="no", save_strategy="no", logging_steps=1, report_to="none", disable_tqdm=True,
         dataloader_num_workers=0, train_sampling_strategy="sequential")
     clock = Clock()
     trainer = Trainer(model=model, args=args, train_dataset=samples, data_collator=PadRight(
         tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id), callbacks=[clock])
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
     trainer.train()
+    if cuda:
+        torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     ends = [clock.begin] + clock.steps
@@ -110,7 +139,8 @@ def main():
         "tokens": sum(len(s["input_ids"]) for s in samples[:steps * batch]),  # no padding: every row is seq long
         "seconds": seconds, "callback_seconds": clock.end - clock.begin, "losses": losses,
         "step_seconds": [b - a for a, b in zip(ends, ends[1:])],
-        "shortest_sample": min(m[1] for m in made)}))
+        "shortest_sample": min(m[1] for m in made),
+        "gpu_peak_bytes": torch.cuda.max_memory_allocated() if cuda else None}))
 
 
 if __name__ == "__main__":
