@@ -167,6 +167,13 @@ def main():
         same_curve("full fsdp 2 ranks with accumulation (padded)", out("acc2"), out("pad1"))
         same_weights("full fsdp 2 ranks with accumulation (padded)", out("acc2"), out("pad1"), "model.safetensors")
 
+        # finch's own launcher starts the sharded ranks (the user's entry point).
+        r = subprocess.run([FINCH, *runs.args(out("launcher"), 2, "--parallel.strategy", "fsdp"),
+                            "--nproc-per-node", "2"], capture_output=True, text=True, cwd=work, timeout=300,
+                           env=dict(os.environ, FINCH_DIST_TIMEOUT="120"))
+        check("finch train --nproc-per-node 2 --parallel.strategy fsdp", r.returncode == 0, r.stderr[-2000:])
+        same_curve("launcher, LoRA fsdp 2 ranks", out("launcher"), out("lora1"))
+
         # Written sharded on 4 ranks (a consolidated checkpoint-2), resumed on 2.
         check("full, 4 sharded ranks stop at step 2", runs.sharded(4, out("resume"), "--full_ft", steps=2) is not None)
         check("full, 2 sharded ranks resume to step 3", runs.sharded(2, out("resume"), "--full_ft") is not None)
