@@ -15,8 +15,8 @@ config.json, prints the settings exactly as `finch config show` does, the
 counts and a memory total, and the total matches the "about X GiB per GPU"
 its header comment states. Tiny configs of every architecture cover biases,
 q/k norms, tied embeddings, fused projections and LoRA on lm_head. Bad
-parallel settings, fsdp training (not implemented yet) and a model absent
-from the cache are one-line errors.
+parallel settings, fsdp training without activation checkpointing and a
+model absent from the cache are one-line errors.
 
 Usage: test_configs_cli.py FINCH_BINARY CONFIGS_DIR
 """
@@ -206,9 +206,10 @@ def test_errors():
     expect_error("parallel.offload_params needs fsdp",
                  finch("train", "--config", qwen, "--parallel.offload_params=true", "--dry-run"),
                  "parallel.offload_params", "fsdp")
-    expect_error("training with fsdp says it is not implemented yet",
-                 finch("train", "--config", qwen, "--parallel.strategy=fsdp", "--parallel.nproc_per_node=2"),
-                 "parallel.strategy", "fsdp is not implemented yet")
+    expect_error("training with fsdp needs activation checkpointing",
+                 finch("train", "--config", qwen, "--parallel.strategy=fsdp", "--parallel.nproc_per_node=2",
+                       "--train.activation_checkpointing=false"),
+                 "parallel.strategy", "fsdp", "train.activation_checkpointing")
     expect_error("a model absent from the offline cache",
                  finch("train", "--model.hf_model_id=nobody/absent", "--dry-run"),
                  "config.json", "nobody/absent", "not in the cache")

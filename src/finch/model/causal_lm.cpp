@@ -72,11 +72,13 @@ at::Tensor CausalLMImpl::forward(const at::Tensor& input_ids, const at::Tensor& 
   at::Tensor h = model->embed_tokens(input_ids);  // [B, T, C]
   const RotaryTables rotary = rotary_tables(inv_freq_, positions, h.scalar_type());
   const AttentionMasks masks = build_attention_masks(attention_mask, T, config_, device, position_ids);
+  int64_t index = 0;
   for (const auto& module : *model->layers) {
     auto* layer = module->as<DecoderLayerImpl>();
     const at::Tensor mask = layer->type == LayerType::kSliding ? masks.sliding : masks.full;
     LayerFn run = [layer, rotary, mask](const at::Tensor& x) { return layer->forward(x, rotary, mask); };
-    h = layer_runner_ ? layer_runner_(run, h) : run(h);
+    h = layer_runner_ ? layer_runner_(index, run, h) : run(h);
+    ++index;
   }
   return logits(h);
 }

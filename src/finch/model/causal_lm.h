@@ -55,10 +55,12 @@ class CausalLMImpl : public torch::nn::Module {
 
   // How forward runs each decoder layer: `layer` maps the hidden states to
   // the layer's output (it holds copies of the masks and rotary tables, so it
-  // may be called again later). Unset: called directly. train/ sets it to
-  // recompute layers during backward (activation checkpointing).
+  // may be called again later); `index` is the layer's place in model.layers.
+  // Unset: called directly. train/ sets it to recompute layers during
+  // backward (activation checkpointing) and, in fully sharded runs, to gather
+  // a layer's parameters around its forward and backward.
   using LayerFn = std::function<at::Tensor(const at::Tensor& hidden)>;
-  using LayerRunner = std::function<at::Tensor(const LayerFn& layer, const at::Tensor& hidden)>;
+  using LayerRunner = std::function<at::Tensor(int64_t index, const LayerFn& layer, const at::Tensor& hidden)>;
   void set_layer_runner(LayerRunner runner) { layer_runner_ = std::move(runner); }
 
   // The output projection's kernel when lm_head is tied to model.embed_tokens

@@ -15,8 +15,9 @@ using torch::autograd::variable_list;
 
 // The layer function travels to backward in ctx->saved_data, which holds IValues.
 struct LayerFnHolder : torch::CustomClassHolder {
-  explicit LayerFnHolder(LayerFn f) : fn(std::move(f)) {}
+  LayerFnHolder(LayerFn f, RecomputeHooks h) : fn(std::move(f)), hooks(std::move(h)) {}
   LayerFn fn;
+  RecomputeHooks hooks;
 };
 
 at::Tensor rng_state(at::Device device) {
@@ -99,9 +100,10 @@ class AutocastAs {
 // warns and drops them, e.g. LoRA over frozen embeddings).
 class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
  public:
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const LayerFn& fn, at::TensorList anchor) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const LayerFn& fn, const RecomputeHooks& hooks,
+                            at::TensorList anchor) {
     ctx->saved_data["anchored"] = !anchor.empty();
-    ctx->saved_data["fn"] = at::IValue::make_capsule(c10::make_intrusive<LayerFnHolder>(fn));
+    ctx->saved_data["fn"] = at::IValue::make_capsule(c10::make_intrusive<LayerFnHolder>(fn, hooks));
     ctx->saved_data["cpu_rng"] = rng_state(at::kCPU);
     if (x.is_cuda()) ctx->saved_data["cuda_rng"] = rng_state(x.device());
     AutocastAs::capture(ctx->saved_data);
@@ -118,6 +120,7 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
 
     at::Tensor input = x.detach();
     input.requires_grad_(input_grad);
+    if (holder->hooks.before_recompute) holder->hooks.before_recompute();
     at::Tensor output;
     {
       ForkRng fork(std::move(states));
@@ -127,8 +130,10 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
     }
     // Parameters' grads accumulate here, as in torch's reentrant backward.
     if (output.requires_grad()) torch::autograd::backward({output}, {grad_outputs[0]});
-    // One grad per input: x, fn (not a tensor), then the anchor if passed.
-    variable_list grads{input_grad ? input.grad() : at::Tensor(), at::Tensor()};
+    output = at::Tensor();  // the recompute's graph goes before the hook frees what it used
+    if (holder->hooks.after_backward) holder->hooks.after_backward();
+    // One grad per input: x, fn and hooks (not tensors), then the anchor if passed.
+    variable_list grads{input_grad ? input.grad() : at::Tensor(), at::Tensor(), at::Tensor()};
     if (ctx->saved_data["anchored"].toBool()) grads.emplace_back();
     return grads;
   }
@@ -136,17 +141,17 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
 
 }  // namespace
 
-at::Tensor checkpoint(const LayerFn& fn, const at::Tensor& x) {
+at::Tensor checkpoint(const LayerFn& fn, const at::Tensor& x, RecomputeHooks hooks) {
   if (!at::GradMode::is_enabled()) return fn(x);  // nothing to save memory on
   // A list, as autograd Functions take no undefined tensor: empty, or the anchor.
   std::vector<at::Tensor> anchor;
   if (!x.requires_grad()) anchor.push_back(at::empty({0}).requires_grad_(true));
-  return CheckpointFunction::apply(x, fn, at::TensorList(anchor));
+  return CheckpointFunction::apply(x, fn, hooks, at::TensorList(anchor));
 }
 
 void set_activation_checkpointing(model::CausalLM& model, bool on) {
   if (on)
-    model->set_layer_runner([](const LayerFn& fn, const at::Tensor& hidden) { return checkpoint(fn, hidden); });
+    model->set_layer_runner([](int64_t, const LayerFn& fn, const at::Tensor& hidden) { return checkpoint(fn, hidden); });
   else
     model->set_layer_runner({});
 }

@@ -5,6 +5,8 @@
 // Gradients equal those of the plain forward.
 #pragma once
 
+#include <functional>
+
 #include "finch/model/causal_lm.h"
 
 namespace finch::train {
@@ -12,7 +14,15 @@ namespace finch::train {
 // Installs (on = true) or removes the checkpointing layer runner.
 void set_activation_checkpointing(model::CausalLM& model, bool on);
 
+// Called around one layer's backward: before its recompute, and after its
+// gradients have accumulated (fully sharded runs gather the layer's
+// parameters first, then reduce-scatter its gradients and free them).
+struct RecomputeHooks {
+  std::function<void()> before_recompute;
+  std::function<void()> after_backward;
+};
+
 // One checkpointed call: fn(x) now without keeping its intermediates, recomputed in backward.
-at::Tensor checkpoint(const model::CausalLMImpl::LayerFn& fn, const at::Tensor& x);
+at::Tensor checkpoint(const model::CausalLMImpl::LayerFn& fn, const at::Tensor& x, RecomputeHooks hooks = {});
 
 }  // namespace finch::train

@@ -105,16 +105,33 @@ void AdamW::zero_grad() {
   for (auto& p : parameters_) p.tensor.mutable_grad().reset();
 }
 
-void AdamW::save(const std::filesystem::path& file) const {
+void AdamW::save(const std::filesystem::path& file) const { write(file, state({})); }
+
+std::vector<std::pair<std::string, at::Tensor>> AdamW::state(const TensorMap& map) const {
   safetensors::NamedTensors tensors;
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    tensors.emplace_back("exp_avg." + parameters_[i].name, exp_avg_[i]);
-    tensors.emplace_back("exp_avg_sq." + parameters_[i].name, exp_avg_sq_[i]);
+    const std::string& name = parameters_[i].name;
+    tensors.emplace_back("exp_avg." + name, map ? map(name, exp_avg_[i]) : exp_avg_[i]);
+    tensors.emplace_back("exp_avg_sq." + name, map ? map(name, exp_avg_sq_[i]) : exp_avg_sq_[i]);
   }
+  return tensors;
+}
+
+void AdamW::write(const std::filesystem::path& file, const std::vector<std::pair<std::string, at::Tensor>>& state) const {
+  safetensors::NamedTensors tensors;
+  for (const auto& [name, t] : state) tensors.emplace_back(name, t.to(at::kCPU).contiguous());
   safetensors::save_file(file, tensors, {{"step", std::to_string(steps_)}});
 }
 
-void AdamW::load(const std::filesystem::path& file) {
+int64_t AdamW::state_bytes() const {
+  int64_t bytes = 0;
+  for (size_t i = 0; i < exp_avg_.size(); ++i) bytes += static_cast<int64_t>(exp_avg_[i].nbytes() + exp_avg_sq_[i].nbytes());
+  return bytes;
+}
+
+void AdamW::load(const std::filesystem::path& file) { load(file, {}); }
+
+void AdamW::load(const std::filesystem::path& file, const TensorMap& map) {
   const safetensors::File state(file);
   const auto& metadata = state.header().metadata;
   const auto step = metadata.find("step");
@@ -128,17 +145,24 @@ void AdamW::load(const std::filesystem::path& file) {
   }
   if (steps < 0) fail("{}: metadata step '{}' is not a step count", file.string(), step->second);
 
-  std::map<std::string, at::Tensor*> wanted;
+  std::map<std::string, std::pair<at::Tensor*, std::string>> wanted;  // tensor name: (state, parameter)
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    wanted["exp_avg." + parameters_[i].name] = &exp_avg_[i];
-    wanted["exp_avg_sq." + parameters_[i].name] = &exp_avg_sq_[i];
+    wanted["exp_avg." + parameters_[i].name] = {&exp_avg_[i], parameters_[i].name};
+    wanted["exp_avg_sq." + parameters_[i].name] = {&exp_avg_sq_[i], parameters_[i].name};
   }
   for (const auto& name : state.names())
     if (!wanted.count(name)) fail("{}: tensor {} belongs to no trainable parameter", file.string(), name);
   std::vector<std::pair<at::Tensor*, at::Tensor>> loaded;
-  for (const auto& [name, target] : wanted) {
+  for (const auto& [name, entry] : wanted) {
+    at::Tensor* target = entry.first;
     if (!state.contains(name)) fail("{}: tensor {} is missing", file.string(), name);
     at::Tensor value = state.get(name);
+    if (map) {
+      if (value.scalar_type() != target->scalar_type())
+        fail("{}: tensor {} is {}, expected {}", file.string(), name, c10::toString(value.scalar_type()),
+             c10::toString(target->scalar_type()));
+      value = map(entry.second, value);
+    }
     if (value.sizes() != target->sizes() || value.scalar_type() != target->scalar_type())
       fail("{}: tensor {} is {} {}, expected {} {}", file.string(), name, c10::toString(value.scalar_type()),
            fmt::join(value.sizes(), "x"), c10::toString(target->scalar_type()), fmt::join(target->sizes(), "x"));
@@ -174,6 +198,26 @@ double clip_grad_norm(const std::vector<NamedParameter>& parameters, double max_
     const at::Tensor coef = at::clamp((total + 1e-6).reciprocal() * max_norm, std::nullopt, 1.0);
     for (size_t g = 0; g < groups.keys.size(); ++g)
       at::_foreach_mul_(pick(grads, groups.members[g]), coef.to(std::get<0>(groups.keys[g])));
+  }
+  return total.item<double>();
+}
+
+double clip_grad_norm(const std::vector<NamedParameter>& shards, double max_norm,
+                      const std::function<void(at::Tensor&)>& sum_across) {
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> grads;
+  for (const auto& p : shards)
+    if (p.tensor.grad().defined()) grads.push_back(p.tensor.grad());
+  // Every rank takes part in the sum, also one whose shards got no gradient.
+  const at::Device device = shards.empty() ? at::Device(at::kCPU) : shards.front().tensor.device();
+  at::Tensor squares = at::zeros({1}, at::TensorOptions(at::kFloat).device(device));
+  for (const auto& norm : grads.empty() ? std::vector<at::Tensor>{} : at::_foreach_norm(grads, at::Scalar(2.0)))
+    squares += norm.to(device, at::kFloat).square();
+  sum_across(squares);
+  const at::Tensor total = squares.sqrt().squeeze(0);
+  if (max_norm > 0 && !grads.empty()) {
+    const at::Tensor coef = at::clamp((total + 1e-6).reciprocal() * max_norm, std::nullopt, 1.0);
+    at::_foreach_mul_(grads, coef);
   }
   return total.item<double>();
 }

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,16 @@ class AdamW {
   void save(const std::filesystem::path& file) const;
   void load(const std::filesystem::path& file);  // errors name the file and tensor
 
+  // Sharded runs: each state tensor is passed through a map (parameter name,
+  // tensor) on the way out (gathering a shard into the full tensor: every
+  // rank calls state() in the same order, rank 0 writes) and on the way in
+  // (the full tensor stored, to this rank's shard).
+  using TensorMap = std::function<at::Tensor(const std::string& parameter, const at::Tensor&)>;
+  std::vector<std::pair<std::string, at::Tensor>> state(const TensorMap& map) const;
+  void write(const std::filesystem::path& file, const std::vector<std::pair<std::string, at::Tensor>>& state) const;
+  void load(const std::filesystem::path& file, const TensorMap& map);
+  int64_t state_bytes() const;
+
  private:
   std::vector<NamedParameter> parameters_;
   AdamWOptions options_;
@@ -48,5 +60,11 @@ class AdamW {
 // before clipping (non-finite when a gradient is); scales grads by
 // max_norm / (norm + 1e-6) when that is < 1. max_norm <= 0: only the norm.
 double clip_grad_norm(const std::vector<NamedParameter>& parameters, double max_norm);
+
+// The same over parameters sharded across ranks: the total norm is the square
+// root of the sum over ranks of the shards' squared norms (`sum_across`
+// all-reduces a one-element tensor in place); every rank clips its shards.
+double clip_grad_norm(const std::vector<NamedParameter>& shards, double max_norm,
+                      const std::function<void(at::Tensor&)>& sum_across);
 
 }  // namespace finch::train

@@ -43,9 +43,13 @@ void validate_run(const RunSettings& s, bool dry_run) {
   s.train.validate();
   if (!s.train.full_ft) s.lora.validate();
   s.parallel.validate();
-  // Issue 7 brings the sharded engine; until then say so instead of training unsharded.
-  if (!dry_run && s.parallel.strategy == "fsdp")
-    fail("parallel.strategy: fsdp is not implemented yet (use ddp or none; finch train --dry-run estimates an fsdp run)");
+  // The sharded engine gathers a layer again for its backward through the
+  // checkpointing recompute; a kept forward graph would hold every layer's
+  // gathered weights.
+  if (!dry_run && s.parallel.strategy == "fsdp" && !s.train.activation_checkpointing)
+    fail("parallel.strategy: fsdp needs train.activation_checkpointing: true");
+  if (!dry_run && s.parallel.strategy == "fsdp" && s.parallel.offload_params)
+    fail("parallel.offload_params: CPU offload of fsdp shards is not implemented yet (set it to false)");
 }
 
 void run_training(const RunSettings& s) {
@@ -59,8 +63,8 @@ void run_training(const RunSettings& s) {
     device = at::Device(at::kCUDA, static_cast<at::DeviceIndex>(env.local_rank % std::max<int64_t>(1, static_cast<int64_t>(torch::cuda::device_count()))));
   const auto world = dist::World::init(env, device);
   if (world->distributed())
-    log_info("rank {} of {} (local rank {}, {}), {}: data parallel{}", world->rank(), world->size(),
-             world->local_rank(), env.launcher, world->backend_name(),
+    log_info("rank {} of {} (local rank {}, {}), {}: {}{}", world->rank(), world->size(), world->local_rank(),
+             env.launcher, world->backend_name(), s.parallel.strategy == "fsdp" ? "fully sharded" : "data parallel",
              s.parallel.strategy == "none" ? " (parallel.strategy none with several ranks)" : "");
   else if (s.parallel.strategy == "ddp")
     log_info("parallel.strategy ddp in a single process: nothing to spread (start ranks with torchrun, srun or mpirun)");
@@ -120,7 +124,8 @@ void run_training(const RunSettings& s) {
   const fs::path out = run_dir(s);
   fs::create_directories(out);
   if (world->is_main()) write_file_atomic(out / "config.yaml", s.config_yaml);
-  Trainer trainer(s.train, s.lora, model, data, {s.model.hf_model_id, model_dir}, out, world);
+  Trainer trainer(s.train, s.lora, model, data, {s.model.hf_model_id, model_dir}, out, world,
+                  s.parallel.strategy == "fsdp");
   add_default_callbacks(trainer);
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);

@@ -11,6 +11,8 @@
 #include "finch/core/files.h"
 #include "finch/core/log.h"
 #include "finch/dist/data_parallel.h"
+#include "finch/dist/fully_sharded.h"
+#include "finch/train/fully_sharded.h"
 #include "finch/io/json_config.h"
 #include "finch/io/safetensors.h"
 #include "finch/io/checkpoint_dir.h"
@@ -98,7 +100,8 @@ std::atomic<int>& Trainer::signal_flag() {
 }
 
 Trainer::Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalLM model, TrainerData data,
-                 ModelSource source, fs::path output_dir, std::shared_ptr<const dist::World> world)
+                 ModelSource source, fs::path output_dir, std::shared_ptr<const dist::World> world,
+                 bool fully_sharded)
     : settings_(std::move(settings)),
       lora_(std::move(lora)),
       model_(std::move(model)),
@@ -113,8 +116,15 @@ Trainer::Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalL
   bf16_ = device_.is_cuda() && settings_.precision != "fp32";
   if (settings_.precision == "bf16" && !device_.is_cuda())
     fail("train.precision: bf16 autocast needs a GPU; this run is on the CPU (use fp32 or auto)");
-  for (const auto& p : model_->named_parameters())
-    if (p.value().requires_grad()) trainable_.push_back({p.key(), p.value()});
+  if (fully_sharded) {
+    sharded_ = shard_model(model_, world_);
+    root_unit_ = sharded_->num_units() - 1;
+    // The optimizer steps the shards: each rank updates its 1/N of every parameter.
+    for (auto& [name, shard] : sharded_->trainable_shards()) trainable_.push_back({name, shard});
+  } else {
+    for (const auto& p : model_->named_parameters())
+      if (p.value().requires_grad()) trainable_.push_back({p.key(), p.value()});
+  }
   if (trainable_.empty()) fail("nothing to train: every parameter of the model is frozen");
   AdamWOptions adam;
   adam.lr = settings_.learning_rate;
@@ -131,7 +141,7 @@ Trainer::Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalL
   sampler.rank = world_->rank();
   sampler.world_size = world_->size();
   loader_ = std::make_unique<data::Loader>(data_.train, sampler, data_.collate);
-  if (world_->distributed()) {
+  if (world_->distributed() && !sharded_) {
     std::vector<std::pair<std::string, at::Tensor>> params;
     for (const auto& p : trainable_) params.emplace_back(p.name, p.tensor);
     grad_sync_ = std::make_unique<dist::GradientSync>(world_, std::move(params));
@@ -162,6 +172,8 @@ StepLog Trainer::train_step() {
     log.targets = static_cast<int64_t>(sums[0]);
     log.tokens = static_cast<int64_t>(sums[1]);
   }
+  // The root unit stays gathered from the first forward to the last backward.
+  if (sharded_) sharded_->gather(root_unit_);
   at::Tensor total = at::zeros({}, at::TensorOptions(at::kFloat).device(device_));
   const double denominator = static_cast<double>(std::max<int64_t>(log.targets, 1));
   for (size_t i = 0; i < micro.size(); ++i) {
@@ -178,6 +190,10 @@ StepLog Trainer::train_step() {
     total += loss.detach();
   }
   if (grad_sync_) grad_sync_->finish();
+  if (sharded_) {
+    sharded_->reduce_gradients(root_unit_);
+    sharded_->release(root_unit_);
+  }
   log.loss = total.item<double>();
   // Whether to stop after this step: the same answer on every rank.
   stop_signal_ = signal_flag().load();
@@ -186,7 +202,9 @@ StepLog Trainer::train_step() {
     log.loss = sums[0];  // the partial means add up to the global batch's mean
     if (stop_signal_ == 0 && sums[1] > 0) stop_signal_ = SIGTERM;
   }
-  log.grad_norm = clip_grad_norm(trainable_, settings_.max_grad_norm);
+  log.grad_norm = sharded_ ? clip_grad_norm(trainable_, settings_.max_grad_norm,
+                                             [this](at::Tensor& t) { world_->all_reduce(t); })
+                           : clip_grad_norm(trainable_, settings_.max_grad_norm);
   log.learning_rate = settings_.learning_rate * schedule_.multiplier(state_.global_step);
   if (std::isfinite(log.loss) && std::isfinite(log.grad_norm)) {
     optimizer_->step(log.learning_rate);
@@ -212,6 +230,7 @@ double Trainer::evaluate() {
   FINCH_CHECK(data_.eval != nullptr, "evaluate() without a validation set");
   torch::NoGradGuard no_grad;
   model_->eval();
+  if (sharded_) sharded_->gather(root_unit_);
   const int64_t n = settings_.max_eval_samples > 0
                         ? std::min<int64_t>(settings_.max_eval_samples, static_cast<int64_t>(data_.eval->size()))
                         : static_cast<int64_t>(data_.eval->size());
@@ -219,21 +238,30 @@ double Trainer::evaluate() {
   int64_t rows = 0;
   // Ranks take turns over the batches one process would make, so the loss is
   // exactly that process's, whatever the world size.
-  int64_t batch = -1;
-  for (int64_t first = 0; first < n; first += settings_.per_device_eval_batch_size) {
-    if (++batch % world_->size() != world_->rank()) continue;
+  const int64_t size = settings_.per_device_eval_batch_size, batches = (n + size - 1) / size;
+  // Fully sharded: every forward gathers layers with all ranks, so each rank
+  // runs one forward per round; a rank with no batch left in the last round
+  // runs the round's first batch and discards it.
+  const int64_t rounds = (batches + world_->size() - 1) / world_->size();
+  for (int64_t round = 0; round < rounds; ++round) {
+    int64_t batch = round * world_->size() + world_->rank();
+    const bool mine = batch < batches;
+    if (!mine && !sharded_) continue;
+    if (!mine) batch = round * world_->size();
     std::vector<data::Sample> samples;
-    for (int64_t i = first; i < std::min(n, first + settings_.per_device_eval_batch_size); ++i)
+    for (int64_t i = batch * size; i < std::min(n, (batch + 1) * size); ++i)
       samples.push_back(data_.eval->get(static_cast<size_t>(i)));
     const data::Batch b = to_device(data::collate(samples, data_.collate), device_);
-    if (b.num_targets == 0) continue;
+    if (b.num_targets == 0 && !sharded_) continue;
     Autocast autocast(bf16_);
     const at::Tensor logits = model_->forward(b.input_ids, b.attention_mask, b.position_ids);
+    if (!mine || b.num_targets == 0) continue;
     const double mean = (data::causal_lm_loss_sum(logits, b.labels) / static_cast<double>(b.num_targets)).item<double>();
     // HF's evaluation loop repeats each batch's mean loss once per row of input_ids, then averages.
     weighted += mean * static_cast<double>(b.input_ids.size(0));
     rows += b.input_ids.size(0);
   }
+  if (sharded_) sharded_->release(root_unit_);
   model_->train();
   if (world_->distributed()) {
     const auto sums = world_->sum({weighted, static_cast<double>(rows)});
@@ -270,10 +298,22 @@ fs::path Trainer::save_checkpoint() {
   // Every rank holds the same weights and state: rank 0 writes them, and no
   // rank goes on (or reads the folder) before they are complete. The random
   // states differ per rank (dropout): each rank's is gathered into the folder.
+  // Fully sharded: every rank gathers the whole model and optimizer state
+  // (FSDP's FULL_STATE_DICT), so rank 0 writes the checkpoint one process
+  // would, resumable at any world size.
+  std::vector<std::pair<std::string, at::Tensor>> optimizer_state;
+  if (sharded_) {
+    sharded_->gather_all();
+    optimizer_state = optimizer_->state(
+        [this](const std::string& parameter, const at::Tensor& shard) { return sharded_->gather_full(parameter, shard); });
+  }
   if (!is_main()) save_rng_states(*world_, {});
   if (is_main()) io::write_checkpoint_dir(dir, [&](const fs::path& tmp) {
     write_model(tmp);
-    optimizer_->save(tmp / "optimizer.safetensors");
+    if (sharded_)
+      optimizer_->write(tmp / "optimizer.safetensors", optimizer_state);
+    else
+      optimizer_->save(tmp / "optimizer.safetensors");
     write_file_atomic(tmp / "scheduler.json", nlohmann::json{{"type", schedule_.type},
                                                              {"warmup_steps", schedule_.warmup_steps},
                                                              {"total_steps", schedule_.total_steps},
@@ -285,6 +325,10 @@ fs::path Trainer::save_checkpoint() {
     state["run"] = run_identity();
     write_file_atomic(tmp / "trainer_state.json", state.dump(2));
   });
+  if (sharded_) {
+    optimizer_state.clear();
+    sharded_->release_all();
+  }
   world_->barrier();
   if (is_main()) log_info("saved {}", dir.string());
   for (auto& c : callbacks_) c->on_save(*this, dir);
@@ -293,7 +337,9 @@ fs::path Trainer::save_checkpoint() {
 
 fs::path Trainer::save_final() {
   const fs::path dir = output_dir_ / "final";
+  if (sharded_) sharded_->gather_all();
   if (is_main()) io::write_checkpoint_dir(dir, [&](const fs::path& tmp) { write_model(tmp); });
+  if (sharded_) sharded_->release_all();
   world_->barrier();
   if (is_main()) log_info("saved {}", dir.string());
   return dir;
@@ -316,6 +362,9 @@ void Trainer::restore(const fs::path& checkpoint) {
     fail("cannot resume from {}: it was trained with other settings ({} there, {} now); use another "
          "train.output_dir or --train.resume=never in an empty one",
          checkpoint.string(), saved.value("run", nlohmann::json()).dump(), run_identity().dump());
+  // Fully sharded: the full weights are loaded into the gathered model, then
+  // each rank keeps its chunks (re-sharding for this run's world size).
+  if (sharded_) sharded_->gather_all();
   if (!settings_.full_ft) {
     peft::load_adapter_weights(model_, checkpoint / "adapter_model.safetensors");
   } else {
@@ -329,7 +378,15 @@ void Trainer::restore(const fs::path& checkpoint) {
         safetensors::match_tensors(store, params, nullptr, (checkpoint / "model.safetensors").string() + ": weights");
     for (size_t i = 0; i < params.size(); ++i) params[i].second.copy_(stored[i]);
   }
-  optimizer_->load(checkpoint / "optimizer.safetensors");
+  if (sharded_) {
+    sharded_->reshard_all();
+    sharded_->release_all();
+    optimizer_->load(checkpoint / "optimizer.safetensors", [this](const std::string& parameter, const at::Tensor& full) {
+      return sharded_->own_chunk(parameter, full);
+    });
+  } else {
+    optimizer_->load(checkpoint / "optimizer.safetensors");
+  }
   if (const fs::path rng = rng_state_file(*world_, checkpoint); !rng.empty())
     load_rng_state(rng);
   else
@@ -358,7 +415,8 @@ void Trainer::train() {
   resume();
   // The same start on every rank (seeded initialisation gives it already;
   // this makes it a fact, as DDP's constructor does).
-  if (world_->distributed()) {
+  // (Fully sharded: each rank's shards were cut from the same full values.)
+  if (world_->distributed() && !sharded_) {
     std::vector<at::Tensor> params;
     for (const auto& p : trainable_) params.push_back(p.tensor);
     dist::broadcast_from_main(*world_, params);
@@ -390,6 +448,19 @@ void Trainer::train() {
       request_stop(sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
   }
   for (auto& c : callbacks_) c->on_train_end(*this);
+  const auto [parameter_bytes, optimizer_bytes] = held_bytes();
+  log_info("rank {} holds {} parameter bytes and {} optimizer state bytes{}", world_->rank(), parameter_bytes,
+           optimizer_bytes, sharded_ ? " (fully sharded)" : "");
+}
+
+std::pair<int64_t, int64_t> Trainer::held_bytes() const {
+  int64_t parameters = 0;
+  if (sharded_) {
+    parameters = sharded_->shard_bytes();
+  } else {
+    for (const auto& p : model_->parameters()) parameters += static_cast<int64_t>(p.nbytes());
+  }
+  return {parameters, optimizer_->state_bytes()};
 }
 
 }  // namespace finch::train

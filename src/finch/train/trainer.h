@@ -44,6 +44,7 @@
 #include "finch/train/settings.h"
 
 namespace finch::dist {
+class FullySharded;
 class GradientSync;
 }
 
@@ -107,8 +108,12 @@ class Trainer {
   // `model` is on its device and ready: LoRA injected (only adapters require
   // grad) or not (full fine-tuning: every parameter trains). `world`: the
   // ranks of a data-parallel run; null or of size 1: one process.
+  // `fully_sharded` (parallel.strategy fsdp): the parameters, gradients and
+  // optimizer state are sharded across the world's ranks (train/fully_sharded.h);
+  // the model's layer runner is replaced by the gathering, checkpointing one.
   Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalLM model, TrainerData data,
-          ModelSource source, std::filesystem::path output_dir, std::shared_ptr<const dist::World> world = nullptr);
+          ModelSource source, std::filesystem::path output_dir, std::shared_ptr<const dist::World> world = nullptr,
+          bool fully_sharded = false);
   ~Trainer();
 
   void add_callback(std::shared_ptr<Callback> callback);
@@ -146,6 +151,8 @@ class Trainer {
   void resume();
   void restore(const std::filesystem::path& checkpoint);
   void write_model(const std::filesystem::path& dir);
+  // Bytes of parameters and optimizer state this rank holds.
+  std::pair<int64_t, int64_t> held_bytes() const;
   nlohmann::json run_identity() const;
 
   TrainSettings settings_;
@@ -164,7 +171,9 @@ class Trainer {
   std::vector<std::shared_ptr<Callback>> callbacks_;
   std::string stop_reason_;
   std::shared_ptr<const dist::World> world_;
-  std::unique_ptr<dist::GradientSync> grad_sync_;  // null for one process
+  std::unique_ptr<dist::GradientSync> grad_sync_;  // null for one process and fully sharded runs
+  std::shared_ptr<dist::FullySharded> sharded_;     // null unless fully sharded
+  size_t root_unit_ = 0;                            // sharded_'s unit of embeddings, norm and head
   int stop_signal_ = 0;
 };
 

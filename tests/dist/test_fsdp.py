@@ -1,0 +1,188 @@
+"""Fully sharded training (parallel.strategy fsdp) through the finch binary, on
+the CPU with Gloo over 127.0.0.1: N sharded ranks of per_device_train_batch_size
+b equal one process of batch N*b, and each holds about 1/N of the bytes.
+
+A tiny random Llama and toy rows (tests/cli/tiny_run.py), as tests/dist/test_ddp.py.
+One process trains 3 steps with a global batch of 4 (LoRA, full fine-tuning);
+the same global batch on 2 and 4 fully sharded ranks must give the same
+per-step loss, gradient norm and evaluation loss (1e-5, relative) and the same
+final weights (1e-5): the consolidated checkpoint one process writes. Each rank
+logs the parameter and optimizer-state bytes it holds: at most 1/N of the
+single-process figure plus padding (parameters are padded to a multiple of N).
+Gradient accumulation with padded batches too. A run sharded on 4 ranks, stopped at its step-2 checkpoint and resumed on 2
+ranks, continues the uninterrupted curve (re-sharding on load).
+
+LoRA dropout is off (each rank draws its own masks, as under torch FSDP).
+
+Usage: test_fsdp.py FINCH_BINARY
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from safetensors.torch import load_file
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from cli_check import check, finish  # noqa: E402
+from tiny_run import make_model, make_rows, write_rows  # noqa: E402
+
+FINCH = os.path.abspath(sys.argv[1])
+TOL = 1e-5
+GLOBAL_BATCH = 4
+HELD = re.compile(r"rank (\d+) holds (\d+) parameter bytes and (\d+) optimizer state bytes")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Runs:
+    def __init__(self, work):
+        self.work = work
+        rows = make_rows(96)
+        self.model = make_model(work, rows)
+        self.data = write_rows(work, rows)
+
+    def args(self, out, batch, *extra, steps=3):
+        return ["train", "--hf_model_id", self.model, "--hfdc_dataset_name", self.data,
+                "--data.datasets_dir", os.path.join(self.work, "datasets"), "--output_dir", out,
+                "--max_steps", str(steps), "--per_device_train_batch_size", str(batch),
+                "--per_device_eval_batch_size", "2", "--learning_rate", "1e-2", "--lr_scheduler_type", "constant",
+                "--logging_steps", "1", "--eval_steps", "3", "--save_steps", "2", "--data.max_seq_length", "64",
+                "--train.device", "cpu", "--lora_dropout", "0", *extra]
+
+    def single(self, out, *extra):
+        """One process; returns its held bytes (parameters + optimizer state) or None."""
+        r = subprocess.run([FINCH, *self.args(out, GLOBAL_BATCH, *extra)], capture_output=True, text=True,
+                           cwd=self.work, timeout=300)
+        if r.returncode != 0:
+            print(r.stderr[-3000:])
+            return None
+        return held(r.stderr)
+
+    def sharded(self, n, out, *extra, steps=3, accumulation=1):
+        """n fully sharded ranks (torchrun's variables); returns {rank: held bytes} or None."""
+        port = free_port()
+        extra = ("--gradient_accumulation_steps", str(accumulation), *extra)
+        procs = []
+        for rank in range(n):
+            env = dict(os.environ, FINCH_DIST_TIMEOUT="120", RANK=str(rank), WORLD_SIZE=str(n),
+                       LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(n), MASTER_ADDR="127.0.0.1",
+                       MASTER_PORT=str(port))
+            procs.append(subprocess.Popen(
+                [FINCH, *self.args(out, GLOBAL_BATCH // n // accumulation, "--parallel.strategy", "fsdp", *extra, steps=steps)],
+                env=env, cwd=self.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        ok, bytes_of = True, {}
+        for rank, p in enumerate(procs):
+            try:
+                _, err = p.communicate(timeout=300)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                _, err = p.communicate()
+            if p.returncode != 0:
+                ok = False
+                print(f"--- rank {rank} exited {p.returncode}:\n{err[-3000:]}")
+            bytes_of[rank] = held(err)
+        return bytes_of if ok else None
+
+
+def held(stderr):
+    m = HELD.search(stderr)
+    return int(m.group(2)) + int(m.group(3)) if m else None
+
+
+def metrics(out):
+    path = os.path.join(out, "logs", "metrics.jsonl")
+    return [json.loads(line) for line in open(path)] if os.path.exists(path) else []
+
+
+def close(a, b):
+    return abs(a - b) <= TOL * max(1.0, abs(b))
+
+
+def same_curve(name, out, ref):
+    got, want = metrics(out), metrics(ref)
+    pairs = []
+    for key in ("loss", "grad_norm", "eval_loss"):
+        g = {m["step"]: m[key] for m in got if key in m}
+        w = {m["step"]: m[key] for m in want if key in m}
+        check(f"{name}: {key} logged at the same steps", sorted(g) == sorted(w) and len(w) > 0,
+              f"{sorted(g)} vs {sorted(w)}")
+        pairs += [(key, s, g[s], w[s]) for s in w if s in g]
+    bad = [p for p in pairs if not close(p[2], p[3])]
+    worst = max((abs(p[2] - p[3]) / max(1.0, abs(p[3])) for p in pairs), default=0.0)
+    print(f"     {name}: largest difference {worst:.2e}")
+    check(f"{name}: loss, grad norm and eval loss within {TOL} of one process", not bad and pairs, f"{bad[:4]}")
+
+
+def same_weights(name, out, ref, file):
+    a = load_file(os.path.join(out, "final", file))
+    b = load_file(os.path.join(ref, "final", file))
+    worst = max(float((a[k] - b[k]).abs().max()) for k in b) if a.keys() == b.keys() else float("inf")
+    print(f"     {name}: final weights, largest difference {worst:.2e}")
+    check(f"{name}: final weights within {TOL} of one process", worst <= TOL, f"max abs diff {worst}")
+
+
+def about_one_nth(name, n, bytes_of, single):
+    # Padding: each parameter gains at most n-1 elements (4 bytes) per shard-sized copy (3: weights, 2 moments).
+    got = [bytes_of.get(r) for r in range(n)]
+    ok = single is not None and all(b is not None for b in got)
+    ratio = max(got) / single if ok else float("nan")
+    print(f"     {name}: per-rank parameter + optimizer bytes {got}, one process {single}, ratio {ratio:.3f}")
+    check(f"{name}: each rank holds about 1/{n} of one process's bytes", ok and ratio <= 1.0 / n * 1.1,
+          f"{got} vs {single}")
+
+
+def main():
+    start = time.time()
+    work = tempfile.mkdtemp(prefix="finch-fsdp-")
+    try:
+        runs = Runs(work)
+        out = lambda name: os.path.join(work, name)  # noqa: E731
+        single = {"lora": runs.single(out("lora1")), "full": runs.single(out("full1"), "--full_ft")}
+        check("one process, LoRA and full, batch 4", None not in single.values())
+        for n in (2, 4):
+            for kind, extra, file in (("lora", (), "adapter_model.safetensors"),
+                                      ("full", ("--full_ft",), "model.safetensors")):
+                bytes_of = runs.sharded(n, out(f"{kind}{n}"), *extra)
+                check(f"{kind} fully sharded on {n} ranks runs", bytes_of is not None)
+                if bytes_of is None:
+                    continue
+                same_curve(f"{kind} fsdp {n} ranks", out(f"{kind}{n}"), out(f"{kind}1"))
+                same_weights(f"{kind} fsdp {n} ranks", out(f"{kind}{n}"), out(f"{kind}1"), file)
+                about_one_nth(f"{kind} fsdp {n} ranks", n, bytes_of, single[kind])
+
+        # Gradient accumulation: each micro-batch's backward reduces the layers' gradients into the shards.
+        check("full, 2 sharded ranks x batch 1 x 2 accumulation, padded, runs",
+              runs.sharded(2, out("acc2"), "--full_ft", "--data.packing", "false", accumulation=2) is not None)
+        check("one process, full, padded", runs.single(out("pad1"), "--full_ft", "--data.packing", "false") is not None)
+        same_curve("full fsdp 2 ranks with accumulation (padded)", out("acc2"), out("pad1"))
+        same_weights("full fsdp 2 ranks with accumulation (padded)", out("acc2"), out("pad1"), "model.safetensors")
+
+        # finch's own launcher starts the sharded ranks (the user's entry point).
+        r = subprocess.run([FINCH, *runs.args(out("launcher"), 2, "--parallel.strategy", "fsdp"),
+                            "--nproc-per-node", "2"], capture_output=True, text=True, cwd=work, timeout=300,
+                           env=dict(os.environ, FINCH_DIST_TIMEOUT="120"))
+        check("finch train --nproc-per-node 2 --parallel.strategy fsdp", r.returncode == 0, r.stderr[-2000:])
+        same_curve("launcher, LoRA fsdp 2 ranks", out("launcher"), out("lora1"))
+
+        # Written sharded on 4 ranks (a consolidated checkpoint-2), resumed on 2.
+        check("full, 4 sharded ranks stop at step 2", runs.sharded(4, out("resume"), "--full_ft", steps=2) is not None)
+        check("full, 2 sharded ranks resume to step 3", runs.sharded(2, out("resume"), "--full_ft") is not None)
+        same_curve("written at 4 ranks, resumed at 2", out("resume"), out("full1"))
+        same_weights("written at 4 ranks, resumed at 2", out("resume"), out("full1"), "model.safetensors")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{time.time() - start:.1f} s")
+    finish("dist.fsdp")
+
+
+main()
