@@ -364,6 +364,7 @@ class Attempt {
   }
 
   void reap() {
+    std::vector<int> exited;
     for (auto& r : ranks_) {
       if (!r.running) continue;
       int status = 0;
@@ -383,9 +384,17 @@ class Attempt {
         }
       r.running = false;
       r.status = status;
-      const int index = static_cast<int>(&r - ranks_.data());
-      const bool failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-      if (!failed || outcome_.failed_rank >= 0) continue;
+      exited.push_back(static_cast<int>(&r - ranks_.data()));
+    }
+    if (outcome_.failed_rank >= 0) return;
+    // Ranks that ended together (the launcher was not scheduled in between):
+    // one killed by a signal is the cause, the others failed because their
+    // peer vanished (a rank that exits on its own needs time to notice).
+    std::stable_sort(exited.begin(), exited.end(),
+                     [&](int a, int b) { return WIFSIGNALED(ranks_[a].status) > WIFSIGNALED(ranks_[b].status); });
+    for (const int index : exited) {
+      const int status = ranks_[index].status;
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
       outcome_.failed_rank = index;
       outcome_.status = status;
       if (std::any_of(ranks_.begin(), ranks_.end(), [](const Rank& x) { return x.running; }))
@@ -394,6 +403,7 @@ class Attempt {
       // (a second SIGTERM kills finch train at once); they get the grace period.
       if (outcome_.stop_signal == 0) stop_all(SIGTERM);
       kill_at_ = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o_.stop_grace_s * 1000));
+      break;
     }
   }
 
