@@ -8,6 +8,7 @@
 // process (losses, weights, bytes per rank, resume at another world size) is
 // tests/dist/test_fsdp.py.
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -54,9 +55,10 @@ void run_ranks(int64_t size, const std::function<void(std::shared_ptr<World>)>& 
 
 // The same values on every rank: two units, sizes that 3 does not divide.
 std::vector<FullySharded::Named> make_units() {
-  at::manual_seed(7);
-  const auto leaf = [](std::vector<int64_t> shape, bool train) {
-    return at::randn(shape).requires_grad_(train);
+  // Its own generator: the ranks are threads, and the global one is shared.
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
+  const auto leaf = [&](std::vector<int64_t> shape, bool train) {
+    return at::randn(shape, gen).requires_grad_(train);
   };
   return {{{"a.weight", leaf({4, 5}, true)}, {"a.bias", leaf({5}, true)}},
           {{"b.weight", leaf({2, 2}, false)}, {"b.scale", leaf({7}, true)}}};
