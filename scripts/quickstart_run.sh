@@ -17,7 +17,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 # test rows.
 rows=2400 steps=50 test_rows=120
 case "${1:-}" in
-  --short) rows=400 steps=12 test_rows=16 ;;
+  --short) rows=240 steps=10 test_rows=12 ;;
   "") ;;
   *) echo "usage: $0 [--short]" >&2; exit 2 ;;
 esac

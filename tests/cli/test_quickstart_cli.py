@@ -37,11 +37,11 @@ with tempfile.TemporaryDirectory() as work:
         ft, base = metrics["fine_tuned"], metrics["base"]
         print(f"fine-tuned: F1 {ft['bertscore_f1']:.4f} exact {ft['exact_match']:.4f}; "
               f"base: F1 {base['bertscore_f1']:.4f} exact {base['exact_match']:.4f}")
-        check("tested on the built-in test split", metrics["samples"] == 16 and "synth" in metrics["test_file"])
+        check("tested on the built-in test split", metrics["samples"] == 12 and "synth" in metrics["test_file"])
         check("fine-tuned beats base: BERTScore F1", ft["bertscore_f1"] > base["bertscore_f1"])
         check("fine-tuned beats base: exact match", ft["exact_match"] > base["exact_match"])
         for name in ["predictions.jsonl", "base_predictions.jsonl"]:
-            check(f"{name} has a line per test row", sum(1 for _ in open(os.path.join(ckpt, name))) == 16)
+            check(f"{name} has a line per test row", sum(1 for _ in open(os.path.join(ckpt, name))) == 12)
         check("merged HF model exported", os.path.isfile(os.path.join(ckpt + ".hf_model", "config.json")))
         check("PEFT adapter exported", os.path.isfile(os.path.join(ckpt + ".hf_peft", "adapter_config.json")))
         for path in [ckpt + ".hf_model", ckpt + ".hf_peft", os.path.join(ckpt, "metrics.json"),
