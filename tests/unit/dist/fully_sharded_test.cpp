@@ -9,49 +9,18 @@
 // tests/dist/test_fsdp.py.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <mutex>
 #include <thread>
 
 #include "finch/dist/fully_sharded.h"
 #include "../test_util.h"
+#include "ranks.h"
 
 namespace finch::dist {
 namespace {
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-void run_ranks(int64_t size, const std::function<void(std::shared_ptr<World>)>& fn) {
-  const int port = free_port();
-  std::vector<std::thread> threads;
-  for (int64_t r = 0; r < size; ++r)
-    threads.emplace_back([&, r] {
-      LaunchEnv e;
-      e.launcher = "torchrun";
-      e.rank = e.local_rank = r;
-      e.world_size = e.local_world_size = size;
-      e.master_addr = "127.0.0.1";
-      e.master_port = port;
-      WorldOptions o;
-      o.rendezvous_timeout = o.collective_timeout = std::chrono::seconds(30);
-      fn(World::init(e, at::kCPU, o));
-    });
-  for (auto& t : threads) t.join();
-}
+using test_ranks::run_ranks;
 
 // The same values on every rank: two units, sizes that 3 does not divide.
 std::vector<FullySharded::Named> make_units() {
