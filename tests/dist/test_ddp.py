@@ -18,48 +18,23 @@ the curve; a half-set environment and a missing peer are one-line errors.
 
 Usage: test_ddp.py FINCH_BINARY
 """
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from safetensors.torch import load_file
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from cli_check import check, finish  # noqa: E402
-from tiny_run import make_model, make_rows, write_rows  # noqa: E402
+import dist_check
+from cli_check import check, finish
+from dist_check import GLOBAL_BATCH, free_port, same_curve, same_weights, torchrun_env
 
 FINCH = os.path.abspath(sys.argv[1])
 TORCHRUN = os.path.join(os.path.dirname(sys.executable), "torchrun")
-TOL = 1e-5
-GLOBAL_BATCH = 4
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Runs:
-    def __init__(self, work):
-        self.work = work
-        rows = make_rows(96)
-        self.model = make_model(work, rows)
-        self.data = write_rows(work, rows)
-
-    def args(self, out, batch, *extra, steps=3):
-        return ["train", "--hf_model_id", self.model, "--hfdc_dataset_name", self.data,
-                "--data.datasets_dir", os.path.join(self.work, "datasets"), "--output_dir", out,
-                "--max_steps", str(steps), "--per_device_train_batch_size", str(batch),
-                "--per_device_eval_batch_size", "2", "--learning_rate", "1e-2", "--lr_scheduler_type", "constant",
-                "--logging_steps", "1", "--eval_steps", "3", "--save_steps", "2", "--data.max_seq_length", "64",
-                "--train.device", "cpu", "--lora_dropout", "0", *extra]
-
+class Runs(dist_check.Runs):
     def single(self, out, *extra):
         r = subprocess.run([FINCH, *self.args(out, GLOBAL_BATCH, *extra)], capture_output=True, text=True,
                            cwd=self.work, timeout=300)
@@ -95,52 +70,11 @@ def wait_all(procs, timeout=300):
     return ok
 
 
-def torchrun_env(rank, n, port):
-    return {"RANK": str(rank), "WORLD_SIZE": str(n), "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": str(n),
-            "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
-
-
 def slurm_env(rank, n, port):
     # What srun sets for task `rank` of a one-node step (the address from the node list).
     return {"SLURM_PROCID": str(rank), "SLURM_NTASKS": str(n), "SLURM_LOCALID": str(rank),
             "SLURM_NTASKS_PER_NODE": str(n), "SLURM_JOB_NODELIST": "localhost", "SLURM_JOB_ID": "4242",
             "MASTER_PORT": str(port)}
-
-
-def metrics(out):
-    path = os.path.join(out, "logs", "metrics.jsonl")
-    return [json.loads(line) for line in open(path)] if os.path.exists(path) else []
-
-
-def close(a, b):
-    return abs(a - b) <= TOL * max(1.0, abs(b))
-
-
-def same_curve(name, out, ref):
-    got, want = metrics(out), metrics(ref)
-    keys = [("loss", "step"), ("grad_norm", "step"), ("eval_loss", "step")]
-    pairs = []
-    for key, _ in keys:
-        g = {m["step"]: m[key] for m in got if key in m}
-        w = {m["step"]: m[key] for m in want if key in m}
-        check(f"{name}: {key} logged at the same steps", sorted(g) == sorted(w) and len(w) > 0,
-              f"{sorted(g)} vs {sorted(w)}")
-        pairs += [(key, s, g[s], w[s]) for s in w if s in g]
-    bad = [p for p in pairs if not close(p[2], p[3])]
-    worst = max((abs(p[2] - p[3]) / max(1.0, abs(p[3])) for p in pairs), default=0.0)
-    print(f"     {name}: largest difference {worst:.2e}")
-    check(f"{name}: loss, grad norm and eval loss within {TOL} of one process", not bad and pairs,
-          f"{bad[:4]}")
-    check(f"{name}: one metrics line per step (rank 0 alone writes)",
-          [m["step"] for m in got if "loss" in m] == [1, 2, 3], str([m.get("step") for m in got]))
-
-
-def same_weights(name, out, ref, file):
-    a = load_file(os.path.join(out, "final", file))
-    b = load_file(os.path.join(ref, "final", file))
-    worst = max(float((a[k] - b[k]).abs().max()) for k in b) if a.keys() == b.keys() else float("inf")
-    print(f"     {name}: final weights, largest difference {worst:.2e}")
-    check(f"{name}: final weights within {TOL} of one process", worst <= TOL, f"max abs diff {worst}")
 
 
 def main():
@@ -154,10 +88,10 @@ def main():
 
         for n in (2, 4):
             check(f"LoRA on {n} ranks runs", runs.ranks(n, out(f"lora{n}")))
-            same_curve(f"LoRA {n} ranks", out(f"lora{n}"), out("lora1"))
+            same_curve(f"LoRA {n} ranks", out(f"lora{n}"), out("lora1"), one_line_per_step=True)
             same_weights(f"LoRA {n} ranks", out(f"lora{n}"), out("lora1"), "adapter_model.safetensors")
             check(f"full on {n} ranks runs", runs.ranks(n, out(f"full{n}"), "--full_ft"))
-            same_curve(f"full {n} ranks", out(f"full{n}"), out("full1"))
+            same_curve(f"full {n} ranks", out(f"full{n}"), out("full1"), one_line_per_step=True)
             same_weights(f"full {n} ranks", out(f"full{n}"), out("full1"), "model.safetensors")
 
         # Rank 0 alone writes: no temporary folders or second metrics file from the others.
@@ -168,22 +102,22 @@ def main():
         check("LoRA, 2 ranks x batch 1 x 2 accumulation, padded, runs",
               runs.ranks(2, out("acc2"), "--data.packing", "false", accumulation=2))
         check("one process, padded", runs.single(out("pad1"), "--data.packing", "false"))
-        same_curve("2 ranks with accumulation (padded)", out("acc2"), out("pad1"))
+        same_curve("2 ranks with accumulation (padded)", out("acc2"), out("pad1"), one_line_per_step=True)
 
         # Resume on every rank from the same checkpoint: steps 1-2, then to 3.
         check("2 ranks stop at step 2", runs.ranks(2, out("resume"), steps=2))
         check("2 ranks resume to step 3", runs.ranks(2, out("resume")))
-        same_curve("resumed on 2 ranks", out("resume"), out("lora1"))
+        same_curve("resumed on 2 ranks", out("resume"), out("lora1"), one_line_per_step=True)
 
         check("Slurm's variables (srun), 2 ranks", runs.ranks(2, out("slurm"), env_of=slurm_env))
-        same_curve("srun 2 ranks", out("slurm"), out("lora1"))
+        same_curve("srun 2 ranks", out("slurm"), out("lora1"), one_line_per_step=True)
 
         if os.path.exists(TORCHRUN):
             r = subprocess.run([TORCHRUN, "--no-python", "--nproc-per-node", "2", "--master-port", str(free_port()),
                                 FINCH, *runs.args(out("torchrun"), 2)], capture_output=True, text=True,
                                cwd=work, timeout=300)
             check("torchrun --no-python --nproc-per-node 2 finch train", r.returncode == 0, r.stderr[-2000:])
-            same_curve("torchrun 2 ranks", out("torchrun"), out("lora1"))
+            same_curve("torchrun 2 ranks", out("torchrun"), out("lora1"), one_line_per_step=True)
         else:
             print(f"skip torchrun: {TORCHRUN} not found")
 
@@ -195,7 +129,7 @@ def main():
                                 FINCH, *runs.args(out("mpirun"), 2)],
                                capture_output=True, text=True, cwd=work, timeout=300)
             check("mpirun --oversubscribe -np 2 finch train", r.returncode == 0, r.stderr[-2000:])
-            same_curve("mpirun 2 ranks", out("mpirun"), out("lora1"))
+            same_curve("mpirun 2 ranks", out("mpirun"), out("lora1"), one_line_per_step=True)
         else:
             print("skip mpirun: OpenMPI is not installed (apt openmpi-bin)")
 

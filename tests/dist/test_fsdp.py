@@ -16,49 +16,24 @@ LoRA dropout is off (each rank draws its own masks, as under torch FSDP).
 
 Usage: test_fsdp.py FINCH_BINARY
 """
-import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from safetensors.torch import load_file
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from cli_check import check, finish  # noqa: E402
-from tiny_run import make_model, make_rows, write_rows  # noqa: E402
+import dist_check
+from cli_check import check, finish
+from dist_check import GLOBAL_BATCH, free_port, same_curve, same_weights
 
 FINCH = os.path.abspath(sys.argv[1])
-TOL = 1e-5
-GLOBAL_BATCH = 4
 HELD = re.compile(r"rank (\d+) holds (\d+) parameter bytes and (\d+) optimizer state bytes")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Runs:
-    def __init__(self, work):
-        self.work = work
-        rows = make_rows(96)
-        self.model = make_model(work, rows)
-        self.data = write_rows(work, rows)
-
-    def args(self, out, batch, *extra, steps=3):
-        return ["train", "--hf_model_id", self.model, "--hfdc_dataset_name", self.data,
-                "--data.datasets_dir", os.path.join(self.work, "datasets"), "--output_dir", out,
-                "--max_steps", str(steps), "--per_device_train_batch_size", str(batch),
-                "--per_device_eval_batch_size", "2", "--learning_rate", "1e-2", "--lr_scheduler_type", "constant",
-                "--logging_steps", "1", "--eval_steps", "3", "--save_steps", "2", "--data.max_seq_length", "64",
-                "--train.device", "cpu", "--lora_dropout", "0", *extra]
-
+class Runs(dist_check.Runs):
     def single(self, out, *extra):
         """One process; returns its held bytes (parameters + optimizer state) or None."""
         r = subprocess.run([FINCH, *self.args(out, GLOBAL_BATCH, *extra)], capture_output=True, text=True,
@@ -97,38 +72,6 @@ class Runs:
 def held(stderr):
     m = HELD.search(stderr)
     return int(m.group(2)) + int(m.group(3)) if m else None
-
-
-def metrics(out):
-    path = os.path.join(out, "logs", "metrics.jsonl")
-    return [json.loads(line) for line in open(path)] if os.path.exists(path) else []
-
-
-def close(a, b):
-    return abs(a - b) <= TOL * max(1.0, abs(b))
-
-
-def same_curve(name, out, ref):
-    got, want = metrics(out), metrics(ref)
-    pairs = []
-    for key in ("loss", "grad_norm", "eval_loss"):
-        g = {m["step"]: m[key] for m in got if key in m}
-        w = {m["step"]: m[key] for m in want if key in m}
-        check(f"{name}: {key} logged at the same steps", sorted(g) == sorted(w) and len(w) > 0,
-              f"{sorted(g)} vs {sorted(w)}")
-        pairs += [(key, s, g[s], w[s]) for s in w if s in g]
-    bad = [p for p in pairs if not close(p[2], p[3])]
-    worst = max((abs(p[2] - p[3]) / max(1.0, abs(p[3])) for p in pairs), default=0.0)
-    print(f"     {name}: largest difference {worst:.2e}")
-    check(f"{name}: loss, grad norm and eval loss within {TOL} of one process", not bad and pairs, f"{bad[:4]}")
-
-
-def same_weights(name, out, ref, file):
-    a = load_file(os.path.join(out, "final", file))
-    b = load_file(os.path.join(ref, "final", file))
-    worst = max(float((a[k] - b[k]).abs().max()) for k in b) if a.keys() == b.keys() else float("inf")
-    print(f"     {name}: final weights, largest difference {worst:.2e}")
-    check(f"{name}: final weights within {TOL} of one process", worst <= TOL, f"max abs diff {worst}")
 
 
 def about_one_nth(name, n, bytes_of, single):

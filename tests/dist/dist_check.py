@@ -1,0 +1,82 @@
+"""What the distributed tests (test_ddp.py, test_fsdp.py) share: a tiny
+model and dataset, the finch train arguments of one run, torchrun's
+environment, and the checks of a run against one process (every logged loss,
+grad norm and eval loss, the final weights) within TOL."""
+import json
+import os
+import socket
+import sys
+
+from safetensors.torch import load_file
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from cli_check import check  # noqa: E402
+from tiny_run import make_model, make_rows, write_rows  # noqa: E402
+
+TOL = 1e-5
+GLOBAL_BATCH = 4  # the one process's batch; n ranks take GLOBAL_BATCH // n each
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def torchrun_env(rank, n, port):
+    return {"RANK": str(rank), "WORLD_SIZE": str(n), "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": str(n),
+            "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+
+
+class Runs:
+    """A tiny model and dataset in `work`, and finch train's arguments for one run of them."""
+
+    def __init__(self, work):
+        self.work = work
+        rows = make_rows(96)
+        self.model = make_model(work, rows)
+        self.data = write_rows(work, rows)
+
+    def args(self, out, batch, *extra, steps=3):
+        return ["train", "--hf_model_id", self.model, "--hfdc_dataset_name", self.data,
+                "--data.datasets_dir", os.path.join(self.work, "datasets"), "--output_dir", out,
+                "--max_steps", str(steps), "--per_device_train_batch_size", str(batch),
+                "--per_device_eval_batch_size", "2", "--learning_rate", "1e-2", "--lr_scheduler_type", "constant",
+                "--logging_steps", "1", "--eval_steps", "3", "--save_steps", "2", "--data.max_seq_length", "64",
+                "--train.device", "cpu", "--lora_dropout", "0", *extra]
+
+
+def metrics(out):
+    path = os.path.join(out, "logs", "metrics.jsonl")
+    return [json.loads(line) for line in open(path)] if os.path.exists(path) else []
+
+
+def close(a, b):
+    return abs(a - b) <= TOL * max(1.0, abs(b))
+
+
+def same_curve(name, out, ref, one_line_per_step=False):
+    got, want = metrics(out), metrics(ref)
+    pairs = []
+    for key in ("loss", "grad_norm", "eval_loss"):
+        g = {m["step"]: m[key] for m in got if key in m}
+        w = {m["step"]: m[key] for m in want if key in m}
+        check(f"{name}: {key} logged at the same steps", sorted(g) == sorted(w) and len(w) > 0,
+              f"{sorted(g)} vs {sorted(w)}")
+        pairs += [(key, s, g[s], w[s]) for s in w if s in g]
+    bad = [p for p in pairs if not close(p[2], p[3])]
+    worst = max((abs(p[2] - p[3]) / max(1.0, abs(p[3])) for p in pairs), default=0.0)
+    print(f"     {name}: largest difference {worst:.2e}")
+    check(f"{name}: loss, grad norm and eval loss within {TOL} of one process", not bad and pairs,
+          f"{bad[:4]}")
+    if one_line_per_step:
+        check(f"{name}: one metrics line per step (rank 0 alone writes)",
+              [m["step"] for m in got if "loss" in m] == [1, 2, 3], str([m.get("step") for m in got]))
+
+
+def same_weights(name, out, ref, file):
+    a = load_file(os.path.join(out, "final", file))
+    b = load_file(os.path.join(ref, "final", file))
+    worst = max(float((a[k] - b[k]).abs().max()) for k in b) if a.keys() == b.keys() else float("inf")
+    print(f"     {name}: final weights, largest difference {worst:.2e}")
+    check(f"{name}: final weights within {TOL} of one process", worst <= TOL, f"max abs diff {worst}")
