@@ -94,6 +94,10 @@ def load_model(model_dir, backend, seq, checkpointing):
                                             task_type="CAUSAL_LM"))
 
 
+CKPT = ("activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
+        else "gradient_checkpointing")
+
+
 def main():
     model_dir, data_file, out_dir = sys.argv[1:4]
     threads, steps, seq, batch, seed = (int(x) for x in sys.argv[4:9])
@@ -119,8 +123,9 @@ def main():
         gradient_accumulation_steps=1, learning_rate=2e-4, warmup_steps=0, lr_scheduler_type="cosine",
         max_grad_norm=1.0, weight_decay=0.0, optim="adamw_torch_fused",
         # transformers 5's default for these kwargs is use_reentrant=False (set here so it is explicit).
-        activation_checkpointing=checkpointing and backend != "unsloth",
-        activation_checkpointing_kwargs={"use_reentrant": False} if checkpointing else None,
+        # The option is activation_checkpointing from transformers 5.2x, gradient_checkpointing before.
+        **{CKPT: checkpointing and backend != "unsloth",
+           CKPT + "_kwargs": {"use_reentrant": False} if checkpointing else None},
         eval_strategy="no", save_strategy="no", logging_steps=1, report_to="none", disable_tqdm=True,
         dataloader_num_workers=0, train_sampling_strategy="sequential")
     clock = Clock()
