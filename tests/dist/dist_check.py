@@ -80,8 +80,13 @@ def same_curve(name, out, ref, one_line_per_step=False):
 
 
 def same_weights(name, out, ref, file):
-    a = load_file(os.path.join(out, "final", file))
-    b = load_file(os.path.join(ref, "final", file))
-    worst = max(float((a[k] - b[k]).abs().max()) for k in b) if a.keys() == b.keys() else float("inf")
-    print(f"     {name}: final weights, largest difference {worst:.2e}")
-    check(f"{name}: final weights within {TOL} of one process", worst <= TOL, f"max abs diff {worst}")
+    same_tensors(f"{name}: final weights", os.path.join(out, "final", file), os.path.join(ref, "final", file))
+
+
+def same_tensors(name, path, ref_path):
+    """Every tensor of the safetensors file `path` within TOL of `ref_path`'s (the same names)."""
+    a, b = load_file(path), load_file(ref_path)
+    worst = max(float((a[k].float() - b[k].float()).abs().max()) for k in b) if a.keys() == b.keys() else float("inf")
+    print(f"     {name}: largest difference {worst:.2e}")
+    check(f"{name}: within {TOL} of one process", worst <= TOL,
+          f"max abs diff {worst}" if a.keys() == b.keys() else f"names differ: {sorted(a)[:3]} vs {sorted(b)[:3]}")

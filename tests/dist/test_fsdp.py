@@ -9,13 +9,16 @@ per-step loss, gradient norm and evaluation loss (1e-5, relative) and the same
 final weights (1e-5): the consolidated checkpoint one process writes. Each rank
 logs the parameter and optimizer-state bytes it holds: at most 1/N of the
 single-process figure plus padding (parameters are padded to a multiple of N).
-Gradient accumulation with padded batches too. A run sharded on 4 ranks, stopped at its step-2 checkpoint and resumed on 2
-ranks, continues the uninterrupted curve (re-sharding on load).
+Gradient accumulation with padded batches too. Sharded checkpoints (LoRA and
+full): written by 4 ranks, each its own chunk files; resumed on 2 ranks
+(re-cut on load) and by one process, both continue the uninterrupted curve;
+finch export consolidates the checkpoint into the weights one process saved.
 
 LoRA dropout is off (each rank draws its own masks, as under torch FSDP).
 
 Usage: test_fsdp.py FINCH_BINARY
 """
+import json
 import os
 import re
 import shutil
@@ -27,7 +30,7 @@ import time
 
 import dist_check
 from cli_check import check, finish
-from dist_check import GLOBAL_BATCH, free_port, same_curve, same_weights
+from dist_check import GLOBAL_BATCH, free_port, same_curve, same_tensors, same_weights
 
 FINCH = os.path.abspath(sys.argv[1])
 HELD = re.compile(r"rank (\d+) holds (\d+) parameter bytes and (\d+) optimizer state bytes")
@@ -67,6 +70,22 @@ class Runs(dist_check.Runs):
                 print(f"--- rank {rank} exited {p.returncode}:\n{err[-3000:]}")
             bytes_of[rank] = held(err)
         return bytes_of if ok else None
+
+
+def sharded_folder(kind, ckpt, n, file):
+    """A sharded checkpoint: each rank's weights, optimizer state and random state, a manifest naming
+    the world size and consolidated file, no consolidated weights; each rank's chunk ~1/n of the bytes."""
+    names = set(os.listdir(ckpt))
+    want = {f"{s}_shard_{r}.safetensors" for s in ("weights", "optimizer") for r in range(n)}
+    want |= {f"rng_state_{r}.safetensors" for r in range(n)} | {"shards.json", "MANIFEST.json"}
+    check(f"{kind}: the sharded checkpoint holds every rank's files", want <= names, sorted(want - names))
+    check(f"{kind}: no consolidated weights or optimizer state in it",
+          not names & {file, "optimizer.safetensors"}, sorted(names & {file, "optimizer.safetensors"}))
+    manifest = json.load(open(os.path.join(ckpt, "shards.json")))
+    check(f"{kind}: shards.json names 4 ranks and {file}",
+          manifest.get("world_size") == n and manifest.get("weights_file") == file, str(manifest)[:300])
+    sizes = [os.path.getsize(os.path.join(ckpt, f"weights_shard_{r}.safetensors")) for r in range(n)]
+    check(f"{kind}: the ranks' weight files are the same size", len(set(sizes)) == 1, str(sizes))
 
 
 def held(stderr):
@@ -117,11 +136,31 @@ def main():
         check("finch train --nproc-per-node 2 --parallel.strategy fsdp", r.returncode == 0, r.stderr[-2000:])
         same_curve("launcher, LoRA fsdp 2 ranks", out("launcher"), out("lora1"))
 
-        # Written sharded on 4 ranks (a consolidated checkpoint-2), resumed on 2.
-        check("full, 4 sharded ranks stop at step 2", runs.sharded(4, out("resume"), "--full_ft", steps=2) is not None)
-        check("full, 2 sharded ranks resume to step 3", runs.sharded(2, out("resume"), "--full_ft") is not None)
-        same_curve("written at 4 ranks, resumed at 2", out("resume"), out("full1"))
-        same_weights("written at 4 ranks, resumed at 2", out("resume"), out("full1"), "model.safetensors")
+        # Sharded checkpoints: 4 ranks each write their own chunks; resumed on 2
+        # ranks (re-cut on load) and by one process (whole tensors); finch export
+        # consolidates them into what one process saves.
+        for kind, extra, file in (("full", ("--full_ft",), "model.safetensors"),
+                                  ("lora", (), "adapter_model.safetensors")):
+            run = out(f"resume-{kind}")
+            check(f"{kind}, 4 sharded ranks stop at step 2", runs.sharded(4, run, *extra, steps=2) is not None)
+            ckpt = os.path.join(run, "checkpoint-2")
+            sharded_folder(kind, ckpt, 4, file)
+            one = out(f"resume-{kind}-one")
+            shutil.copytree(ckpt, os.path.join(one, "checkpoint-2"))
+            shutil.copytree(os.path.join(run, "logs"), os.path.join(one, "logs"))  # the curve's steps 1-2
+            exported = out(f"export-{kind}")
+            r = subprocess.run([FINCH, "export", "--checkpoint", ckpt, "--dtype", "fp32", "--output", exported,
+                                *(("--no-merge",) if kind == "lora" else ())], capture_output=True, text=True,
+                               cwd=work, timeout=300)
+            check(f"{kind}: finch export of the sharded checkpoint", r.returncode == 0, r.stderr[-2000:])
+            if r.returncode == 0:
+                same_tensors(f"{kind}: export of the sharded checkpoint-2", os.path.join(exported, file),
+                             os.path.join(out(f"{kind}1"), "checkpoint-2", file))
+            check(f"{kind}, 2 sharded ranks resume to step 3", runs.sharded(2, run, *extra) is not None)
+            same_curve(f"{kind} written at 4 ranks, resumed at 2", run, out(f"{kind}1"))
+            same_weights(f"{kind} written at 4 ranks, resumed at 2", run, out(f"{kind}1"), file)
+            check(f"{kind}: one process resumes the 4-rank sharded checkpoint", runs.single(one, *extra) is not None)
+            same_curve(f"{kind} written at 4 ranks, resumed by one process", one, out(f"{kind}1"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{time.time() - start:.1f} s")

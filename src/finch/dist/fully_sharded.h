@@ -56,6 +56,8 @@ class FullySharded {
   // e.g. an optimizer state), gathered across ranks; and the reverse.
   at::Tensor gather_full(const std::string& name, const at::Tensor& shard) const;
   at::Tensor own_chunk(const std::string& name, const at::Tensor& full) const;
+  // The full shape of the parameter named `name`.
+  const std::vector<int64_t>& shape(const std::string& name) const { return find(name).shape; }
   // Bytes of parameter storage this rank holds: shards (and any unit still gathered).
   int64_t shard_bytes() const;
 

@@ -1,11 +1,17 @@
 #include "finch/eval/checkpoint.h"
 
+#include <stdlib.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include "finch/core/error.h"
+#include "finch/core/log.h"
 #include "finch/io/checkpoint_dir.h"
 #include "finch/io/hub.h"
 #include "finch/io/json_config.h"
+#include "finch/io/sharded_state.h"
 #include "finch/model/load.h"
 #include "finch/peft/lora.h"
 
@@ -76,6 +82,21 @@ fs::path find_checkpoint(const CheckpointQuery& query) {
 }
 
 CheckpointInfo describe_checkpoint(const fs::path& dir, const std::string& base_model) {
+  if (io::sharded::is_sharded(dir)) {
+    std::string pattern = (fs::temp_directory_path() / "finch-consolidated-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) fail("{}: cannot make a temporary folder: {}", pattern, std::strerror(errno));
+    auto folder = std::shared_ptr<const fs::path>(new fs::path(pattern), [](const fs::path* p) {
+      std::error_code ignored;
+      fs::remove_all(*p, ignored);
+      delete p;
+    });
+    log_info("consolidating the sharded checkpoint {} into {}", dir.string(), folder->string());
+    io::sharded::consolidate(dir, *folder);
+    CheckpointInfo info = describe_checkpoint(*folder, base_model);
+    info.step = checkpoint_step(dir.lexically_normal().filename().string());
+    info.consolidated = std::move(folder);
+    return info;
+  }
   CheckpointInfo info;
   info.dir = dir;
   info.step = checkpoint_step(dir.lexically_normal().filename().string());

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,11 +55,17 @@ struct CheckpointInfo {
   // The checkpoint when it holds tokenizer files (finch train copies them),
   // else the base model's folder.
   std::filesystem::path tokenizer_dir;
+  // A fully sharded checkpoint (io/sharded_state.h) is consolidated into a
+  // temporary folder first; `dir` is that folder, removed when the last copy
+  // of this info goes.
+  std::shared_ptr<const std::filesystem::path> consolidated;
 };
 
 // What `dir` holds. `base_model`, when not empty, replaces the adapter's
 // recorded base (a moved or renamed base folder). A folder with neither
 // adapter_config.json nor config.json and weights is an error naming it.
+// A fully sharded checkpoint is consolidated (its weights gathered into one
+// file) in the temporary folder (TMPDIR), about the size of its weights.
 CheckpointInfo describe_checkpoint(const std::filesystem::path& dir, const std::string& base_model = "");
 
 struct CheckpointLoadOptions {

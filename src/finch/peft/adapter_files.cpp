@@ -39,6 +39,12 @@ void save_adapter(model::CausalLM& model, const LoraSettings& settings, const fs
   safetensors::NamedTensors tensors;
   for (auto& [name, t] : adapter_state(model)) tensors.emplace_back(name, t.to(at::kCPU, dtype));
   if (tensors.empty()) fail("save_adapter: the model carries no LoRA adapters");
+  fs::create_directories(dir);
+  safetensors::save_file(dir / kWeightsFile, tensors);
+  save_adapter_config(settings, dir, base_model);
+}
+
+void save_adapter_config(const LoraSettings& settings, const fs::path& dir, const std::string& base_model) {
   // The keys PEFT's LoraConfig.save_pretrained writes that say what the
   // adapter computes; PEFT fills the rest with its defaults on loading.
   nlohmann::json config = {
@@ -69,8 +75,6 @@ void save_adapter(model::CausalLM& model, const LoraSettings& settings, const fs
     config["lora_alpha"] = static_cast<int64_t>(settings.alpha);
   else
     config["lora_alpha"] = settings.alpha;
-  fs::create_directories(dir);
-  safetensors::save_file(dir / kWeightsFile, tensors);
   write_file_atomic(dir / kConfigFile, config.dump(2) + "\n");
 }
 

@@ -63,6 +63,8 @@ std::vector<std::pair<std::string, at::Tensor>> adapter_state(model::CausalLM& m
 // `dir` atomically file by file. base_model is written as base_model_name_or_path.
 void save_adapter(model::CausalLM& model, const LoraSettings& settings, const std::filesystem::path& dir,
                   const std::string& base_model, at::ScalarType dtype = at::kFloat);
+// adapter_config.json alone (a sharded checkpoint keeps the weights in shards).
+void save_adapter_config(const LoraSettings& settings, const std::filesystem::path& dir, const std::string& base_model);
 
 // Reads a PEFT adapter directory: its settings from adapter_config.json (an
 // unsupported field value, e.g. fan_in_fan_out true or a bias other than

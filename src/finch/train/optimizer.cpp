@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "finch/core/error.h"
@@ -136,35 +137,40 @@ void AdamW::load(const std::filesystem::path& file, const TensorMap& map) {
   const auto& metadata = state.header().metadata;
   const auto step = metadata.find("step");
   if (step == metadata.end()) fail("{}: no 'step' in the metadata", file.string());
+  // The map (a full tensor to this rank's shard) must not hide a dtype mismatch.
+  load(state.names(), [&](const std::string& name, const std::string& parameter) -> at::Tensor {
+    at::Tensor value = state.get(name);
+    if (!map) return value;
+    return map(parameter, value);
+  }, step->second, file.string());
+}
+
+void AdamW::load(const std::vector<std::string>& names, const StateGetter& get, const std::string& step,
+                 const std::string& where) {
   int64_t steps = -1;
   try {
     size_t used = 0;
-    steps = std::stoll(step->second, &used);
-    if (used != step->second.size()) steps = -1;
+    steps = std::stoll(step, &used);
+    if (used != step.size()) steps = -1;
   } catch (const std::exception&) {
   }
-  if (steps < 0) fail("{}: metadata step '{}' is not a step count", file.string(), step->second);
+  if (steps < 0) fail("{}: metadata step '{}' is not a step count", where, step);
 
   std::map<std::string, std::pair<at::Tensor*, std::string>> wanted;  // tensor name: (state, parameter)
   for (size_t i = 0; i < parameters_.size(); ++i) {
     wanted["exp_avg." + parameters_[i].name] = {&exp_avg_[i], parameters_[i].name};
     wanted["exp_avg_sq." + parameters_[i].name] = {&exp_avg_sq_[i], parameters_[i].name};
   }
-  for (const auto& name : state.names())
-    if (!wanted.count(name)) fail("{}: tensor {} belongs to no trainable parameter", file.string(), name);
+  const std::set<std::string> held(names.begin(), names.end());
+  for (const auto& name : names)
+    if (!wanted.count(name)) fail("{}: tensor {} belongs to no trainable parameter", where, name);
   std::vector<std::pair<at::Tensor*, at::Tensor>> loaded;
   for (const auto& [name, entry] : wanted) {
     at::Tensor* target = entry.first;
-    if (!state.contains(name)) fail("{}: tensor {} is missing", file.string(), name);
-    at::Tensor value = state.get(name);
-    if (map) {
-      if (value.scalar_type() != target->scalar_type())
-        fail("{}: tensor {} is {}, expected {}", file.string(), name, c10::toString(value.scalar_type()),
-             c10::toString(target->scalar_type()));
-      value = map(entry.second, value);
-    }
+    if (!held.count(name)) fail("{}: tensor {} is missing", where, name);
+    at::Tensor value = get(name, entry.second);
     if (value.sizes() != target->sizes() || value.scalar_type() != target->scalar_type())
-      fail("{}: tensor {} is {} {}, expected {} {}", file.string(), name, c10::toString(value.scalar_type()),
+      fail("{}: tensor {} is {} {}, expected {} {}", where, name, c10::toString(value.scalar_type()),
            fmt::join(value.sizes(), "x"), c10::toString(target->scalar_type()), fmt::join(target->sizes(), "x"));
     loaded.emplace_back(target, std::move(value));
   }

@@ -47,6 +47,13 @@ class AdamW {
   std::vector<std::pair<std::string, at::Tensor>> state(const TensorMap& map) const;
   void write(const std::filesystem::path& file, const std::vector<std::pair<std::string, at::Tensor>>& state) const;
   void load(const std::filesystem::path& file, const TensorMap& map);
+  // From any store of saved state: `names`, every tensor it holds; `get`
+  // (tensor name, its parameter's name), that tensor as this optimizer keeps
+  // it (a sharded run: this rank's chunk); `step`, the saved step count as
+  // written. Errors name `where`.
+  using StateGetter = std::function<at::Tensor(const std::string& name, const std::string& parameter)>;
+  void load(const std::vector<std::string>& names, const StateGetter& get, const std::string& step,
+            const std::string& where);
   int64_t state_bytes() const;
 
  private:

@@ -4,7 +4,6 @@
 #include <torch/cuda.h>
 
 #include <mutex>
-#include <sstream>
 
 #include "finch/core/error.h"
 #include "finch/io/safetensors.h"
@@ -34,39 +33,10 @@ safetensors::NamedTensors rng_state() {
   return states;
 }
 
-void save_rng_states(const dist::World& world, const fs::path& dir) {
-  const auto mine = rng_state();
-  if (!world.distributed()) {
-    safetensors::save_file(dir / "rng_state.safetensors", mine);
-    return;
-  }
-  // Through the store, not a collective: the states are CPU bytes whatever the
-  // backend (NCCL takes only CUDA tensors). Each rank's names, then each state.
-  const auto& store = world.store();
-  const std::string prefix = fmt::format("finch/rng_state/{}/", world.rank());
-  std::string names;
-  for (const auto& [name, state] : mine) {
-    names += (names.empty() ? "" : ",") + name;
-    const auto* bytes = state.data_ptr<uint8_t>();
-    store->set(prefix + name, std::vector<uint8_t>(bytes, bytes + state.numel()));
-  }
-  store->set(prefix + "names", std::vector<uint8_t>(names.begin(), names.end()));
-  if (world.is_main()) {
-    for (int64_t r = 0; r < world.size(); ++r) {
-      const std::string from = fmt::format("finch/rng_state/{}/", r);
-      const auto list = store->get(from + "names");
-      safetensors::NamedTensors states;
-      std::string name;
-      std::istringstream in(std::string(list.begin(), list.end()));
-      while (std::getline(in, name, ',')) {
-        auto bytes = store->get(from + name);
-        states.emplace_back(name, at::tensor(at::ArrayRef<uint8_t>(bytes), at::kByte));
-        store->deleteKey(from + name);
-      }
-      store->deleteKey(from + "names");
-      safetensors::save_file(dir / fmt::format("rng_state_{}.safetensors", r), states);
-    }
-  }
+void save_rng_state(const dist::World& world, const fs::path& dir) {
+  const std::string name =
+      world.distributed() ? fmt::format("rng_state_{}.safetensors", world.rank()) : "rng_state.safetensors";
+  safetensors::save_file(dir / name, rng_state());
 }
 
 fs::path rng_state_file(const dist::World& world, const fs::path& checkpoint) {

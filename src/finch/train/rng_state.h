@@ -14,11 +14,9 @@ namespace finch::train {
 safetensors::NamedTensors rng_state();
 void load_rng_state(const std::filesystem::path& file);
 
-// Every rank's states, as HF Trainer keeps them: one process writes
-// rng_state.safetensors; several write rng_state_{rank}.safetensors for each
-// rank, gathered to rank 0 through the world's store (collective: every rank
-// calls it; only rank 0 writes, into dir).
-void save_rng_states(const dist::World& world, const std::filesystem::path& dir);
+// This rank's states into dir, as HF Trainer keeps them: one process writes
+// rng_state.safetensors; each rank of several writes rng_state_{rank}.safetensors.
+void save_rng_state(const dist::World& world, const std::filesystem::path& dir);
 // This rank's file in a checkpoint: rng_state_{rank}, else rng_state (resumed
 // at another world size, as HF falls back); empty when the checkpoint has neither.
 std::filesystem::path rng_state_file(const dist::World& world, const std::filesystem::path& checkpoint);

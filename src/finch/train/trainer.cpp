@@ -16,12 +16,48 @@
 #include "finch/io/json_config.h"
 #include "finch/io/safetensors.h"
 #include "finch/io/checkpoint_dir.h"
+#include "finch/io/sharded_state.h"
 #include "finch/train/rng_state.h"
 
 namespace finch::train {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Writes checkpoint `dir` with every rank: rank 0 makes the temporary folder
+// (io::write_checkpoint_dir) and names it to the others through the store;
+// every rank writes its own files into it at once (`every_rank`); once all
+// are in, rank 0 writes the rest (`main_only`), the manifest, and renames it.
+// Every rank returns when the checkpoint is complete. `serial` keeps each
+// save's store key apart. (Several nodes need the output folder on a shared
+// file system, as sharded checkpoints of PyTorch do.)
+void write_checkpoint_together(const dist::World& world, const fs::path& dir, int64_t serial,
+                               const std::function<void(const fs::path&)>& every_rank,
+                               const std::function<void(const fs::path&)>& main_only) {
+  if (!world.distributed()) {
+    io::write_checkpoint_dir(dir, [&](const fs::path& tmp) {
+      every_rank(tmp);
+      main_only(tmp);
+    });
+    return;
+  }
+  const std::string key = fmt::format("finch/checkpoint/{}/folder", serial);
+  if (world.is_main()) {
+    io::write_checkpoint_dir(dir, [&](const fs::path& tmp) {
+      const std::string path = fs::absolute(tmp).string();
+      world.store()->set(key, std::vector<uint8_t>(path.begin(), path.end()));
+      every_rank(tmp);
+      main_only(tmp);
+      world.barrier();  // every rank's files are written
+    });
+  } else {
+    const auto path = world.store()->get(key);
+    every_rank(fs::path(std::string(path.begin(), path.end())));
+    world.barrier();
+  }
+  world.barrier();  // the folder is complete: no rank goes on (or reads it) before
+}
+
 
 // bf16 autocast on CUDA for the forward pass (torch.autocast("cuda", torch.bfloat16)).
 class Autocast {
@@ -284,6 +320,11 @@ void Trainer::write_model(const fs::path& dir) {
     }
     safetensors::save_file(dir / "model.safetensors", tensors, {{"format", "pt"}});
   }
+  write_model_files(dir);
+}
+
+void Trainer::write_model_files(const fs::path& dir) {
+  if (!settings_.full_ft) peft::save_adapter_config(lora_, dir, source_.name);
   for (const char* name : kModelFiles) {
     const fs::path from = source_.dir / name;
     if (fs::exists(from) && !(!settings_.full_ft && std::string(name) == "config.json"))
@@ -291,48 +332,64 @@ void Trainer::write_model(const fs::path& dir) {
   }
 }
 
+// The name a trainable weight has in the consolidated file: PEFT's for an
+// adapter (base_model.model.<module>.lora_A.weight), HF's for a full model.
+std::string Trainer::published_name(const std::string& name) const {
+  return settings_.full_ft ? name : "base_model.model." + name;
+}
+
 fs::path Trainer::save_checkpoint() {
   const std::string name = "checkpoint-" + std::to_string(state_.global_step);
   const fs::path dir = output_dir_ / name;
   if (state_.best_metric && state_.best_step == state_.global_step) state_.best_checkpoint = name;
-  // Every rank holds the same weights and state: rank 0 writes them, and no
-  // rank goes on (or reads the folder) before they are complete. The random
-  // states differ per rank (dropout): each rank's is gathered into the folder.
-  // Fully sharded: every rank gathers the whole model and optimizer state
-  // (FSDP's FULL_STATE_DICT), so rank 0 writes the checkpoint one process
-  // would, resumable at any world size.
-  std::vector<std::pair<std::string, at::Tensor>> optimizer_state;
-  if (sharded_) {
-    sharded_->gather_all();
-    optimizer_state = optimizer_->state(
-        [this](const std::string& parameter, const at::Tensor& shard) { return sharded_->gather_full(parameter, shard); });
-  }
-  if (!is_main()) save_rng_states(*world_, {});
-  if (is_main()) io::write_checkpoint_dir(dir, [&](const fs::path& tmp) {
-    write_model(tmp);
-    if (sharded_)
-      optimizer_->write(tmp / "optimizer.safetensors", optimizer_state);
-    else
-      optimizer_->save(tmp / "optimizer.safetensors");
-    write_file_atomic(tmp / "scheduler.json", nlohmann::json{{"type", schedule_.type},
-                                                             {"warmup_steps", schedule_.warmup_steps},
-                                                             {"total_steps", schedule_.total_steps},
-                                                             {"last_step", state_.global_step}}
-                                                  .dump(2));
-    save_rng_states(*world_, tmp);
-    write_file_atomic(tmp / "loader.json", loader_->state().to_json().dump(2));
-    nlohmann::json state = state_.to_json();
-    state["run"] = run_identity();
-    write_file_atomic(tmp / "trainer_state.json", state.dump(2));
-  });
-  if (sharded_) {
-    optimizer_state.clear();
-    sharded_->release_all();
-  }
-  world_->barrier();
+  const int64_t rank = world_->rank();
+  write_checkpoint_together(
+      *world_, dir, ++checkpoints_written_,
+      // Each rank, in parallel: its random states (dropout differs per rank)
+      // and, fully sharded, its chunks of the weights and optimizer state.
+      [&](const fs::path& tmp) {
+        save_rng_state(*world_, tmp);
+        if (!sharded_) return;
+        safetensors::NamedTensors weights;
+        for (const auto& p : trainable_) weights.emplace_back(published_name(p.name), p.tensor.detach().to(at::kCPU));
+        safetensors::save_file(tmp / io::sharded::rank_file("weights", rank), weights);
+        optimizer_->save(tmp / io::sharded::rank_file("optimizer", rank));
+      },
+      // Rank 0: the rest (every rank holds the same weights when not sharded).
+      [&](const fs::path& tmp) {
+        if (sharded_) {
+          write_model_files(tmp);
+          io::sharded::write_manifest(tmp, shard_manifest());
+        } else {
+          write_model(tmp);
+          optimizer_->save(tmp / "optimizer.safetensors");
+        }
+        write_file_atomic(tmp / "scheduler.json", nlohmann::json{{"type", schedule_.type},
+                                                                 {"warmup_steps", schedule_.warmup_steps},
+                                                                 {"total_steps", schedule_.total_steps},
+                                                                 {"last_step", state_.global_step}}
+                                                      .dump(2));
+        write_file_atomic(tmp / "loader.json", loader_->state().to_json().dump(2));
+        nlohmann::json state = state_.to_json();
+        state["run"] = run_identity();
+        write_file_atomic(tmp / "trainer_state.json", state.dump(2));
+      });
   if (is_main()) log_info("saved {}", dir.string());
   for (auto& c : callbacks_) c->on_save(*this, dir);
   return dir;
+}
+
+io::sharded::Manifest Trainer::shard_manifest() const {
+  io::sharded::Manifest m;
+  m.world_size = world_->size();
+  m.weights_file = settings_.full_ft ? "model.safetensors" : "adapter_model.safetensors";
+  for (const auto& p : trainable_) {
+    const auto& shape = sharded_->shape(p.name);
+    m.tensors["weights"].emplace_back(published_name(p.name), shape);
+    m.tensors["optimizer"].emplace_back("exp_avg." + p.name, shape);
+    m.tensors["optimizer"].emplace_back("exp_avg_sq." + p.name, shape);
+  }
+  return m;
 }
 
 fs::path Trainer::save_final() {
@@ -362,8 +419,25 @@ void Trainer::restore(const fs::path& checkpoint) {
     fail("cannot resume from {}: it was trained with other settings ({} there, {} now); use another "
          "train.output_dir or --train.resume=never in an empty one",
          checkpoint.string(), saved.value("run", nlohmann::json()).dump(), run_identity().dump());
-  // Fully sharded: the full weights are loaded into the gathered model, then
-  // each rank keeps its chunks (re-sharding for this run's world size).
+  if (io::sharded::is_sharded(checkpoint)) {
+    restore_shards(checkpoint);
+  } else {
+    restore_consolidated(checkpoint);
+  }
+  if (const fs::path rng = rng_state_file(*world_, checkpoint); !rng.empty())
+    load_rng_state(rng);
+  else
+    log_warning("{}: no random state for rank {} (saved by fewer ranks): its dropout masks start from the seed",
+             checkpoint.string(), world_->rank());
+  loader_->restore(data::LoaderState::from_json(read_json_file(checkpoint / "loader.json")));
+  state_ = TrainerState::from_json(saved, (checkpoint / "trainer_state.json").string());
+  if (is_main()) log_info("resumed from {} (step {})", checkpoint.string(), state_.global_step);
+}
+
+// A checkpoint one process wrote (or a consolidated one): the full weights are
+// loaded into the model (fully sharded: gathered, then each rank keeps its
+// chunks, re-sharding for this run's world size).
+void Trainer::restore_consolidated(const fs::path& checkpoint) {
   if (sharded_) sharded_->gather_all();
   if (!settings_.full_ft) {
     peft::load_adapter_weights(model_, checkpoint / "adapter_model.safetensors");
@@ -387,14 +461,35 @@ void Trainer::restore(const fs::path& checkpoint) {
   } else {
     optimizer_->load(checkpoint / "optimizer.safetensors");
   }
-  if (const fs::path rng = rng_state_file(*world_, checkpoint); !rng.empty())
-    load_rng_state(rng);
-  else
-    log_warning("{}: no random state for rank {} (saved by fewer ranks): its dropout masks start from the seed",
-             checkpoint.string(), world_->rank());
-  loader_->restore(data::LoaderState::from_json(read_json_file(checkpoint / "loader.json")));
-  state_ = TrainerState::from_json(saved, (checkpoint / "trainer_state.json").string());
-  if (is_main()) log_info("resumed from {} (step {})", checkpoint.string(), state_.global_step);
+}
+
+// A fully sharded checkpoint (io/sharded_state.h), written by any number of
+// ranks: a sharded run reads its own chunk of every tensor (re-cut for this
+// world size), any other run the whole tensors.
+void Trainer::restore_shards(const fs::path& checkpoint) {
+  const io::sharded::Reader reader(checkpoint);
+  const std::string where = (checkpoint / io::sharded::kManifestFile).string();
+  const int64_t rank = world_->rank(), size = world_->size();
+  auto read = [&](const std::string& set, const std::string& name) {
+    return sharded_ ? reader.chunk(set, name, rank, size) : reader.full(set, name);
+  };
+  std::vector<std::pair<at::Tensor, at::Tensor>> loaded;
+  for (const auto& p : trainable_) {
+    const std::string name = published_name(p.name);
+    if (!reader.contains("weights", name)) fail("{}: no weights {} (trained with other settings?)", where, name);
+    const at::Tensor value = read("weights", name);
+    if (value.sizes() != p.tensor.sizes() || value.scalar_type() != p.tensor.scalar_type())
+      fail("{}: weights {} are {} {}, this run's {} {}", where, name, c10::toString(value.scalar_type()),
+           fmt::join(value.sizes(), "x"), c10::toString(p.tensor.scalar_type()), fmt::join(p.tensor.sizes(), "x"));
+    loaded.emplace_back(p.tensor, value);
+  }
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& [target, value] : loaded) target.copy_(value);
+  }
+  optimizer_->load(
+      reader.names("optimizer"), [&](const std::string& name, const std::string&) { return read("optimizer", name); },
+      reader.metadata("optimizer", "step"), where);
 }
 
 void Trainer::resume() {

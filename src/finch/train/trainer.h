@@ -37,6 +37,7 @@
 
 #include "finch/data/loader.h"
 #include "finch/dist/world.h"
+#include "finch/io/sharded_state.h"
 #include "finch/model/causal_lm.h"
 #include "finch/peft/lora.h"
 #include "finch/train/optimizer.h"
@@ -150,7 +151,13 @@ class Trainer {
   StepLog train_step();
   void resume();
   void restore(const std::filesystem::path& checkpoint);
+  void restore_consolidated(const std::filesystem::path& checkpoint);
+  void restore_shards(const std::filesystem::path& checkpoint);
+  // The trainable weights and the model's small files (config, tokenizer).
   void write_model(const std::filesystem::path& dir);
+  void write_model_files(const std::filesystem::path& dir);
+  std::string published_name(const std::string& name) const;
+  io::sharded::Manifest shard_manifest() const;
   // Bytes of parameters and optimizer state this rank holds.
   std::pair<int64_t, int64_t> held_bytes() const;
   nlohmann::json run_identity() const;
@@ -175,6 +182,7 @@ class Trainer {
   std::shared_ptr<dist::FullySharded> sharded_;     // null unless fully sharded
   size_t root_unit_ = 0;                            // sharded_'s unit of embeddings, norm and head
   int stop_signal_ = 0;
+  int64_t checkpoints_written_ = 0;  // names each save's store key
 };
 
 }  // namespace finch::train
