@@ -122,6 +122,11 @@ def main():
                 same_weights(f"{kind} fsdp {n} ranks", out(f"{kind}{n}"), out(f"{kind}1"), file)
                 about_one_nth(f"{kind} fsdp {n} ranks", n, bytes_of, single[kind])
 
+        # parallel.offload_params: on the CPU the shards are in host memory already, so the run is the same.
+        check("full, 2 sharded ranks with parallel.offload_params runs",
+              runs.sharded(2, out("offload2"), "--full_ft", "--parallel.offload_params", "true") is not None)
+        same_curve("full fsdp 2 ranks with offload_params", out("offload2"), out("full1"))
+
         # Gradient accumulation: each micro-batch's backward reduces the layers' gradients into the shards.
         check("full, 2 sharded ranks x batch 1 x 2 accumulation, padded, runs",
               runs.sharded(2, out("acc2"), "--full_ft", "--data.packing", "false", accumulation=2) is not None)

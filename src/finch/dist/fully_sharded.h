@@ -9,11 +9,18 @@
 // layer; the root: embeddings, final norm, head). gather(u) all-gathers its
 // shards and points the parameters at the full values (set_data, so modules
 // and autograd see the same parameter objects); release(u) points them at
-// empty tensors again. reduce_gradients(u) sums the full gradients the
-// backward left in the parameters' .grad across ranks, adds this rank's
-// chunk of the sum into the shard's .grad, and drops the full gradient.
-// Reduce-scatter on NCCL; all-reduce then the own chunk on Gloo, whose
-// reduce-scatter libtorch does not offer everywhere.
+// empty tensors again. prefetch(u) starts that all-gather without waiting,
+// so the next layer's weights travel while this one computes (FSDP's
+// forward and backward prefetch); gather(u) then only waits. reduce_gradients(u)
+// sums the full gradients the backward left in the parameters' .grad across
+// ranks, adds this rank's chunk of the sum into the shard's .grad, and drops
+// the full gradient. Reduce-scatter on NCCL; all-reduce then the own chunk on
+// Gloo, whose reduce-scatter libtorch does not offer everywhere.
+//
+// Each collective moves a whole unit: the unit's shards of one dtype travel
+// as one flat buffer (rank r's part: its chunk of every parameter, in order),
+// so a layer costs one all-gather and one reduction per dtype, not one per
+// parameter.
 //
 // Every rank calls these in the same order (collectives).
 #pragma once
@@ -36,9 +43,17 @@ class FullySharded {
 
   // `units`: the parameters of each unit, (name, the module's parameter);
   // each is sharded now (all ranks hold the same full values) and freed.
-  FullySharded(std::shared_ptr<const World> world, std::vector<Named> units);
+  // The shards and the gathered values live on the world's device, wherever
+  // the parameters were (a model loaded on the CPU puts only its shards on
+  // the GPU).
+  // `offload`: the shards (and so their gradients and optimizer state) live
+  // in CPU memory; a gather copies them to the parameters' device first, and
+  // the reduced gradient chunks come back (FSDP's CPUOffload). On a CPU run
+  // nothing moves.
+  FullySharded(std::shared_ptr<const World> world, std::vector<Named> units, bool offload = false);
 
   size_t num_units() const { return units_.size(); }
+  void prefetch(size_t unit);
   void gather(size_t unit);
   void release(size_t unit);
   void gather_all();
@@ -52,9 +67,8 @@ class FullySharded {
   // The shards that train (their parameter required grad): (name, shard),
   // each a leaf that requires grad and receives .grad from reduce_gradients.
   Named trainable_shards() const;
-  // The full tensor of `full_like` (a shard of the parameter named `name`,
-  // e.g. an optimizer state), gathered across ranks; and the reverse.
-  at::Tensor gather_full(const std::string& name, const at::Tensor& shard) const;
+  // This rank's chunk of `full`, a full tensor of the parameter named `name`
+  // (e.g. a saved optimizer state).
   at::Tensor own_chunk(const std::string& name, const at::Tensor& full) const;
   // The full shape of the parameter named `name`.
   const std::vector<int64_t>& shape(const std::string& name) const { return find(name).shape; }
@@ -70,15 +84,23 @@ class FullySharded {
     int64_t numel = 0, chunk = 0;
     bool trainable = false;
   };
+  // A unit's all-gather in flight: per dtype group, the [ranks, chunks] buffer and its work.
+  struct Pending {
+    std::vector<at::Tensor> inputs, buffers;  // inputs: kept alive until the works complete
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  };
   struct Unit {
     std::vector<Param> params;
+    std::vector<std::vector<size_t>> groups;  // indices into params, one list per dtype
     bool gathered = false;
+    std::unique_ptr<Pending> pending;
   };
   const Param& find(const std::string& name) const;
-  at::Tensor all_gather_flat(const Param& p, const at::Tensor& shard) const;
 
   std::shared_ptr<const World> world_;
   std::vector<Unit> units_;
+  at::Device device_{at::kCPU};  // where the parameters compute
+  bool offload_ = false;
 };
 
 }  // namespace finch::dist

@@ -48,8 +48,6 @@ void validate_run(const RunSettings& s, bool dry_run) {
   // gathered weights.
   if (!dry_run && s.parallel.strategy == "fsdp" && !s.train.activation_checkpointing)
     fail("parallel.strategy: fsdp needs train.activation_checkpointing: true");
-  if (!dry_run && s.parallel.strategy == "fsdp" && s.parallel.offload_params)
-    fail("parallel.offload_params: CPU offload of fsdp shards is not implemented yet (set it to false)");
 }
 
 void run_training(const RunSettings& s) {
@@ -78,7 +76,9 @@ void run_training(const RunSettings& s) {
   // Full fine-tuning keeps fp32 master weights (bf16 autocast computes on a
   // GPU); LoRA's frozen base is bf16 on a GPU, its adapters fp32.
   model::LoadOptions load;
-  load.device = device;
+  // Fully sharded: on the CPU, mapped from the model's files (no copy where the
+  // dtype is the stored one), so that each rank moves only its shards to its GPU.
+  load.device = s.parallel.strategy == "fsdp" ? at::Device(at::kCPU) : device;
   const bool bf16 = device.is_cuda() && s.train.precision != "fp32";
   load.dtype = bf16 && !s.train.full_ft ? at::kBFloat16 : at::kFloat;
   model::CausalLM model = model::load_causal_lm(model_dir, load);
@@ -125,7 +125,7 @@ void run_training(const RunSettings& s) {
   fs::create_directories(out);
   if (world->is_main()) write_file_atomic(out / "config.yaml", s.config_yaml);
   Trainer trainer(s.train, s.lora, model, data, {s.model.hf_model_id, model_dir}, out, world,
-                  s.parallel.strategy == "fsdp");
+                  s.parallel.strategy == "fsdp", s.parallel.offload_params);
   add_default_callbacks(trainer);
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);

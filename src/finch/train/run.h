@@ -34,7 +34,7 @@ std::filesystem::path run_dir(const RunSettings& settings);
 
 // Every setting checked before any work starts: one-line errors naming the
 // key. A dry run accepts what is estimated but not implemented yet (fsdp
-// without activation checkpointing, offload_params).
+// without activation checkpointing).
 void validate_run(const RunSettings& settings, bool dry_run = false);
 
 // Trains; SIGTERM and SIGINT save a checkpoint and return after the current step.

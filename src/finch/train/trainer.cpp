@@ -137,7 +137,7 @@ std::atomic<int>& Trainer::signal_flag() {
 
 Trainer::Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalLM model, TrainerData data,
                  ModelSource source, fs::path output_dir, std::shared_ptr<const dist::World> world,
-                 bool fully_sharded)
+                 bool fully_sharded, bool offload_params)
     : settings_(std::move(settings)),
       lora_(std::move(lora)),
       model_(std::move(model)),
@@ -148,12 +148,14 @@ Trainer::Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalL
       world_(world ? std::move(world) : std::make_shared<const dist::World>()) {
   settings_.validate();
   if (!data_.train || data_.train->size() == 0) fail("no training samples: the training split is empty");
-  device_ = model_->parameters().front().device();
+  // Fully sharded: the model may sit on the CPU (mapped from its files); the shards go to the world's device.
+  device_ = fully_sharded ? world_->device() : model_->parameters().front().device();
   bf16_ = device_.is_cuda() && settings_.precision != "fp32";
   if (settings_.precision == "bf16" && !device_.is_cuda())
     fail("train.precision: bf16 autocast needs a GPU; this run is on the CPU (use fp32 or auto)");
   if (fully_sharded) {
-    sharded_ = shard_model(model_, world_);
+    sharded_ = shard_model(model_, world_, offload_params);
+    model_->to(device_);  // the buffers (the parameters are empty until gathered, on device_)
     root_unit_ = sharded_->num_units() - 1;
     // The optimizer steps the shards: each rank updates its 1/N of every parameter.
     for (auto& [name, shard] : sharded_->trainable_shards()) trainable_.push_back({name, shard});
@@ -238,8 +240,13 @@ StepLog Trainer::train_step() {
     log.loss = sums[0];  // the partial means add up to the global batch's mean
     if (stop_signal_ == 0 && sums[1] > 0) stop_signal_ = SIGTERM;
   }
+  // (Offloaded shards' squared norms are summed on the CPU; the collective runs where the world's tensors live.)
   log.grad_norm = sharded_ ? clip_grad_norm(trainable_, settings_.max_grad_norm,
-                                             [this](at::Tensor& t) { world_->all_reduce(t); })
+                                             [this](at::Tensor& t) {
+                                               at::Tensor here = t.to(world_->device());
+                                               world_->all_reduce(here);
+                                               t.copy_(here);
+                                             })
                            : clip_grad_norm(trainable_, settings_.max_grad_norm);
   log.learning_rate = settings_.learning_rate * schedule_.multiplier(state_.global_step);
   if (std::isfinite(log.loss) && std::isfinite(log.grad_norm)) {

@@ -112,9 +112,11 @@ class Trainer {
   // `fully_sharded` (parallel.strategy fsdp): the parameters, gradients and
   // optimizer state are sharded across the world's ranks (train/fully_sharded.h);
   // the model's layer runner is replaced by the gathering, checkpointing one.
+  // `offload_params` (fully sharded only): the shards, their gradients and the
+  // optimizer state live in CPU memory (the optimizer steps there).
   Trainer(TrainSettings settings, peft::LoraSettings lora, model::CausalLM model, TrainerData data,
           ModelSource source, std::filesystem::path output_dir, std::shared_ptr<const dist::World> world = nullptr,
-          bool fully_sharded = false);
+          bool fully_sharded = false, bool offload_params = false);
   ~Trainer();
 
   void add_callback(std::shared_ptr<Callback> callback);
