@@ -10,6 +10,7 @@
 #include "finch/core/error.h"
 #include "finch/core/files.h"
 #include "finch/core/log.h"
+#include "finch/dist/checkpoint.h"
 #include "finch/dist/data_parallel.h"
 #include "finch/dist/fully_sharded.h"
 #include "finch/train/fully_sharded.h"
@@ -23,41 +24,6 @@ namespace finch::train {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Writes checkpoint `dir` with every rank: rank 0 makes the temporary folder
-// (io::write_checkpoint_dir) and names it to the others through the store;
-// every rank writes its own files into it at once (`every_rank`); once all
-// are in, rank 0 writes the rest (`main_only`), the manifest, and renames it.
-// Every rank returns when the checkpoint is complete. `serial` keeps each
-// save's store key apart. (Several nodes need the output folder on a shared
-// file system, as sharded checkpoints of PyTorch do.)
-void write_checkpoint_together(const dist::World& world, const fs::path& dir, int64_t serial,
-                               const std::function<void(const fs::path&)>& every_rank,
-                               const std::function<void(const fs::path&)>& main_only) {
-  if (!world.distributed()) {
-    io::write_checkpoint_dir(dir, [&](const fs::path& tmp) {
-      every_rank(tmp);
-      main_only(tmp);
-    });
-    return;
-  }
-  const std::string key = fmt::format("finch/checkpoint/{}/folder", serial);
-  if (world.is_main()) {
-    io::write_checkpoint_dir(dir, [&](const fs::path& tmp) {
-      const std::string path = fs::absolute(tmp).string();
-      world.store()->set(key, std::vector<uint8_t>(path.begin(), path.end()));
-      every_rank(tmp);
-      main_only(tmp);
-      world.barrier();  // every rank's files are written
-    });
-  } else {
-    const auto path = world.store()->get(key);
-    every_rank(fs::path(std::string(path.begin(), path.end())));
-    world.barrier();
-  }
-  world.barrier();  // the folder is complete: no rank goes on (or reads it) before
-}
-
 
 // bf16 autocast on CUDA for the forward pass (torch.autocast("cuda", torch.bfloat16)).
 class Autocast {
@@ -350,7 +316,7 @@ fs::path Trainer::save_checkpoint() {
   const fs::path dir = output_dir_ / name;
   if (state_.best_metric && state_.best_step == state_.global_step) state_.best_checkpoint = name;
   const int64_t rank = world_->rank();
-  write_checkpoint_together(
+  dist::write_checkpoint_together(
       *world_, dir, ++checkpoints_written_,
       // Each rank, in parallel: its random states (dropout differs per rank)
       // and, fully sharded, its chunks of the weights and optimizer state.
