@@ -5,6 +5,7 @@ grad norm and eval loss, the final weights) within TOL."""
 import json
 import os
 import socket
+import subprocess
 import sys
 
 from safetensors.torch import load_file
@@ -31,6 +32,35 @@ def free_port():
 def torchrun_env(rank, n, port):
     return {"RANK": str(rank), "WORLD_SIZE": str(n), "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": str(n),
             "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+
+
+def start_ranks(finch, args_of, n, cwd, env_of=None):
+    """Starts n finch processes in cwd: args_of(rank) their arguments, each with torchrun's
+    variables (or env_of(rank, n, port)) for one rendezvous port."""
+    port = free_port()
+    procs = []
+    for rank in range(n):
+        env = dict(os.environ, FINCH_DIST_TIMEOUT="120")
+        env.update(env_of(rank, n, port) if env_of else torchrun_env(rank, n, port))
+        procs.append(subprocess.Popen([finch, *args_of(rank)], env=env, cwd=cwd, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
+    return procs
+
+
+def wait_ranks(procs, timeout=300):
+    """Each process's stderr when every one exits 0 (within timeout), else None (printing the failures)."""
+    ok, errs = True, []
+    for rank, p in enumerate(procs):
+        try:
+            _, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+        if p.returncode != 0:
+            ok = False
+            print(f"--- rank {rank} exited {p.returncode}:\n{err[-3000:]}")
+        errs.append(err)
+    return errs if ok else None
 
 
 class Runs:

@@ -28,7 +28,7 @@ import time
 
 import dist_check
 from cli_check import check, finish
-from dist_check import GLOBAL_BATCH, free_port, same_curve, same_weights, torchrun_env
+from dist_check import GLOBAL_BATCH, free_port, same_curve, same_weights, start_ranks, torchrun_env, wait_ranks
 
 FINCH = os.path.abspath(sys.argv[1])
 TORCHRUN = os.path.join(os.path.dirname(sys.executable), "torchrun")
@@ -44,30 +44,10 @@ class Runs(dist_check.Runs):
 
     def ranks(self, n, out, *extra, env_of=None, steps=3, accumulation=1):
         """n ranks with torchrun's variables (or env_of(rank, n, port)); True when all exit 0."""
-        port = free_port()
         batch = GLOBAL_BATCH // n // accumulation
         extra = (*extra, "--gradient_accumulation_steps", str(accumulation))
-        procs = []
-        for rank in range(n):
-            env = dict(os.environ, FINCH_DIST_TIMEOUT="120")
-            env.update(env_of(rank, n, port) if env_of else torchrun_env(rank, n, port))
-            procs.append(subprocess.Popen([FINCH, *self.args(out, batch, *extra, steps=steps)], env=env,
-                                          cwd=self.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-        return wait_all(procs)
-
-
-def wait_all(procs, timeout=300):
-    ok = True
-    for p in procs:
-        try:
-            _, err = p.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            _, err = p.communicate()
-        if p.returncode != 0:
-            ok = False
-            print(f"--- rank exited {p.returncode}:\n{err[-3000:]}")
-    return ok
+        procs = start_ranks(FINCH, lambda rank: self.args(out, batch, *extra, steps=steps), n, self.work, env_of)
+        return wait_ranks(procs) is not None
 
 
 def slurm_env(rank, n, port):

@@ -30,7 +30,7 @@ import time
 
 import dist_check
 from cli_check import check, finish
-from dist_check import GLOBAL_BATCH, free_port, same_curve, same_tensors, same_weights
+from dist_check import GLOBAL_BATCH, same_curve, same_tensors, same_weights, start_ranks, wait_ranks
 
 FINCH = os.path.abspath(sys.argv[1])
 HELD = re.compile(r"rank (\d+) holds (\d+) parameter bytes and (\d+) optimizer state bytes")
@@ -48,28 +48,10 @@ class Runs(dist_check.Runs):
 
     def sharded(self, n, out, *extra, steps=3, accumulation=1):
         """n fully sharded ranks (torchrun's variables); returns {rank: held bytes} or None."""
-        port = free_port()
-        extra = ("--gradient_accumulation_steps", str(accumulation), *extra)
-        procs = []
-        for rank in range(n):
-            env = dict(os.environ, FINCH_DIST_TIMEOUT="120", RANK=str(rank), WORLD_SIZE=str(n),
-                       LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(n), MASTER_ADDR="127.0.0.1",
-                       MASTER_PORT=str(port))
-            procs.append(subprocess.Popen(
-                [FINCH, *self.args(out, GLOBAL_BATCH // n // accumulation, "--parallel.strategy", "fsdp", *extra, steps=steps)],
-                env=env, cwd=self.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-        ok, bytes_of = True, {}
-        for rank, p in enumerate(procs):
-            try:
-                _, err = p.communicate(timeout=300)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                _, err = p.communicate()
-            if p.returncode != 0:
-                ok = False
-                print(f"--- rank {rank} exited {p.returncode}:\n{err[-3000:]}")
-            bytes_of[rank] = held(err)
-        return bytes_of if ok else None
+        extra = ("--gradient_accumulation_steps", str(accumulation), "--parallel.strategy", "fsdp", *extra)
+        batch = GLOBAL_BATCH // n // accumulation
+        errs = wait_ranks(start_ranks(FINCH, lambda rank: self.args(out, batch, *extra, steps=steps), n, self.work))
+        return None if errs is None else {rank: held(err) for rank, err in enumerate(errs)}
 
 
 def sharded_folder(kind, ckpt, n, file):

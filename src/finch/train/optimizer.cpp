@@ -106,21 +106,12 @@ void AdamW::zero_grad() {
   for (auto& p : parameters_) p.tensor.mutable_grad().reset();
 }
 
-void AdamW::save(const std::filesystem::path& file) const { write(file, state({})); }
-
-std::vector<std::pair<std::string, at::Tensor>> AdamW::state(const TensorMap& map) const {
+void AdamW::save(const std::filesystem::path& file) const {
   safetensors::NamedTensors tensors;
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    const std::string& name = parameters_[i].name;
-    tensors.emplace_back("exp_avg." + name, map ? map(name, exp_avg_[i]) : exp_avg_[i]);
-    tensors.emplace_back("exp_avg_sq." + name, map ? map(name, exp_avg_sq_[i]) : exp_avg_sq_[i]);
+    tensors.emplace_back("exp_avg." + parameters_[i].name, exp_avg_[i].to(at::kCPU).contiguous());
+    tensors.emplace_back("exp_avg_sq." + parameters_[i].name, exp_avg_sq_[i].to(at::kCPU).contiguous());
   }
-  return tensors;
-}
-
-void AdamW::write(const std::filesystem::path& file, const std::vector<std::pair<std::string, at::Tensor>>& state) const {
-  safetensors::NamedTensors tensors;
-  for (const auto& [name, t] : state) tensors.emplace_back(name, t.to(at::kCPU).contiguous());
   safetensors::save_file(file, tensors, {{"step", std::to_string(steps_)}});
 }
 
@@ -130,18 +121,13 @@ int64_t AdamW::state_bytes() const {
   return bytes;
 }
 
-void AdamW::load(const std::filesystem::path& file) { load(file, {}); }
-
 void AdamW::load(const std::filesystem::path& file, const TensorMap& map) {
   const safetensors::File state(file);
   const auto& metadata = state.header().metadata;
   const auto step = metadata.find("step");
   if (step == metadata.end()) fail("{}: no 'step' in the metadata", file.string());
-  // The map (a full tensor to this rank's shard) must not hide a dtype mismatch.
-  load(state.names(), [&](const std::string& name, const std::string& parameter) -> at::Tensor {
-    at::Tensor value = state.get(name);
-    if (!map) return value;
-    return map(parameter, value);
+  load(state.names(), [&](const std::string& name, const std::string& parameter) {
+    return map ? map(parameter, state.get(name)) : state.get(name);
   }, step->second, file.string());
 }
 

@@ -35,18 +35,14 @@ class AdamW {
   void zero_grad();
   int64_t steps() const { return steps_; }
   const std::vector<NamedParameter>& parameters() const { return parameters_; }
-  // exp_avg.<name>, exp_avg_sq.<name> tensors and {"step": N} metadata.
+  // exp_avg.<name>, exp_avg_sq.<name> tensors (as this optimizer keeps them:
+  // a sharded run's are its chunks) and {"step": N} metadata.
   void save(const std::filesystem::path& file) const;
-  void load(const std::filesystem::path& file);  // errors name the file and tensor
-
-  // Sharded runs: each state tensor is passed through a map (parameter name,
-  // tensor) on the way out (gathering a shard into the full tensor: every
-  // rank calls state() in the same order, rank 0 writes) and on the way in
-  // (the full tensor stored, to this rank's shard).
+  // Errors name the file and tensor. `map` (parameter name, stored tensor)
+  // turns each stored tensor into what this optimizer keeps (a fully sharded
+  // run resuming a consolidated checkpoint: the full tensor to its chunk).
   using TensorMap = std::function<at::Tensor(const std::string& parameter, const at::Tensor&)>;
-  std::vector<std::pair<std::string, at::Tensor>> state(const TensorMap& map) const;
-  void write(const std::filesystem::path& file, const std::vector<std::pair<std::string, at::Tensor>>& state) const;
-  void load(const std::filesystem::path& file, const TensorMap& map);
+  void load(const std::filesystem::path& file, const TensorMap& map = {});
   // From any store of saved state: `names`, every tensor it holds; `get`
   // (tensor name, its parameter's name), that tensor as this optimizer keeps
   // it (a sharded run: this rank's chunk); `step`, the saved step count as
